@@ -1,0 +1,49 @@
+/*
+ * main.c — `traccia`: dispatch to the subcommands.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: traccia <command> [options] PATH...\n"
+          "\n"
+          "traccia reads evidence (Windows event logs exported as JSON today; EVTX,\n"
+          "IIS, Exchange and network logs as their readers land) and reports what\n"
+          "it found. Formats are recognised from content, .gz files are read as is.\n"
+          "\n"
+          "commands:\n"
+          "  hunt PATH...     read every supported file under PATH and summarise\n"
+          "  dump PATH...     print every event as one JSON object per line\n"
+          "  version          print the version\n"
+          "\n"
+          "Run 'traccia <command> --help' for a command's options.\n"
+          "\n"
+          "exit status: 0 the run worked, 1 usage error, 2 no input could be read.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TR_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return TR_EXIT_OK;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("traccia %s\n", tr_version());
+        return TR_EXIT_OK;
+    }
+    if (strcmp(cmd, "hunt") == 0)
+        return cmd_hunt(argc - 1, argv + 1);
+    if (strcmp(cmd, "dump") == 0)
+        return cmd_dump(argc - 1, argv + 1);
+    fprintf(stderr, "traccia: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return TR_EXIT_USAGE;
+}

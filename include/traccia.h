@@ -1,0 +1,268 @@
+/*
+ * traccia.h — the public API of libtraccia, the compromise-assessment engine.
+ *
+ * This is the only header a program using the library includes (the `traccia`
+ * command includes nothing else). It declares:
+ *   - status codes and the library version;
+ *   - the event model: one shape for every kind of evidence (an event is a
+ *     timestamp, where it came from, and an ordered list of named fields);
+ *   - the scanner: walks files and folders, detects each file's format from
+ *     its content, runs the matching reader and hands events, in batches, to a
+ *     callback; diagnostics about bad input go to a second callback.
+ *
+ * Ownership, once for the whole API: every object is created by a
+ * tr_<type>_create() call and freed by the matching tr_<type>_destroy(), which
+ * accepts NULL. Events, fields and every string they point to are BORROWED
+ * from the reader that produced them: they are valid only during the callback
+ * that delivers their batch. Copy what you need to keep.
+ *
+ * Thread safety: distinct objects may be used from distinct threads; one
+ * object is never used by two threads at once. The library has no mutable
+ * global state apart from the allocation hooks (set them before any thread
+ * starts).
+ */
+#ifndef TRACCIA_H
+#define TRACCIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TR_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status */
+
+/* Every fallible function returns one of these; TR_OK is zero. */
+typedef enum tr_status {
+    TR_OK = 0,
+    TR_ERR_NOMEM,       /* an allocation failed */
+    TR_ERR_IO,          /* open/read/stat failed; errno-based reason in the diagnostic */
+    TR_ERR_FORMAT,      /* the input is not what its format says it should be */
+    TR_ERR_LIMIT,       /* a safety limit (nesting, record size, field count) was hit */
+    TR_ERR_ARG,         /* the caller passed something invalid */
+    TR_ERR_UNSUPPORTED, /* recognised, but traccia has no reader for it yet */
+    TR_ERR_NOTFOUND     /* no such file, field or object */
+} tr_status;
+
+/* A static English description of a status code; never NULL. */
+const char *tr_strerror(int status);
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+const char *tr_version(void);
+
+/* ---------------------------------------------------------------- time */
+
+/* Instants are nanoseconds since 1970-01-01T00:00:00Z (UTC). TR_TIME_NONE
+ * means "this event carries no usable timestamp". */
+typedef int64_t tr_time;
+#define TR_TIME_NONE INT64_MIN
+
+/* Parses an ISO 8601 / RFC 3339 instant ("2021-03-02T07:01:12.1234567Z",
+ * "2021-03-02 07:01:12", "+01:00" offsets, fractions to 100 ns and beyond),
+ * a Windows "/Date(1614668472123)/" value, or a date alone ("2021-03-02").
+ * A value without an offset is taken as UTC. Returns TR_OK and fills *out,
+ * or TR_ERR_FORMAT. */
+tr_status tr_time_parse(const char *s, size_t len, tr_time *out);
+
+/* Writes t as "YYYY-MM-DDTHH:MM:SS.fffffffZ" (7 fraction digits, the
+ * resolution of Windows FILETIME) into buf, which must hold at least
+ * TR_TIME_BUFSIZE bytes. Returns the length written (excluding the NUL). */
+#define TR_TIME_BUFSIZE 40
+size_t tr_time_format(tr_time t, char *buf);
+
+/* ---------------------------------------------------------------- events */
+
+typedef enum tr_type {
+    TR_NULL = 0, /* JSON null, an empty element */
+    TR_STR,      /* text; str/len hold UTF-8 */
+    TR_INT,      /* a signed integer; str/len hold its text as written */
+    TR_UINT,     /* an unsigned integer above INT64_MAX; str/len hold its text */
+    TR_FLOAT,    /* a number with a fraction or exponent, or out of integer range */
+    TR_BOOL,     /* true/false; str/len hold "true" or "false" */
+    TR_LIST      /* an ordered list of scalar values, see tr_event_list_item() */
+} tr_type;
+
+/* One value. Every scalar carries its text form (str, len): detection matches
+ * text, so a reader that can point into its input does so (zero copy), and
+ * one that decodes binary data renders the text once. */
+typedef struct tr_value {
+    const char *str;  /* UTF-8 text form, not NUL-terminated; NULL for TR_NULL and TR_LIST */
+    uint32_t len;     /* bytes in str */
+    uint8_t type;     /* a tr_type */
+    uint8_t flags;    /* TR_VALUE_* below */
+    uint16_t reserved;
+    union {
+        int64_t i;    /* TR_INT, TR_BOOL (0/1) */
+        uint64_t u;   /* TR_UINT */
+        double f;     /* TR_FLOAT */
+        struct {
+            uint32_t first; /* index of the first item, see tr_event_list_item() */
+            uint32_t count; /* number of items */
+        } list;       /* TR_LIST */
+    } as;
+} tr_value;
+
+#define TR_VALUE_REPAIRED 0x01u /* invalid UTF-8 in the input was replaced by U+FFFD */
+
+/* One named field. `name` is the flattened path ("Event.System.EventID");
+ * `alias`, when not NULL, is the short name the same field also answers to
+ * ("EventID"), so that rules resolve alike whatever the source format. */
+typedef struct tr_field {
+    const char *name;
+    const char *alias;   /* NULL when the field has no short name */
+    uint32_t name_len;
+    uint32_t alias_len;
+    uint32_t name_hash;  /* tr_name_hash(name) */
+    uint32_t alias_hash; /* tr_name_hash(alias), 0 without alias */
+    uint32_t alias_prio; /* 0 none, 1 System metadata, 2 payload (EventData, UserData) */
+    tr_value value;
+} tr_field;
+
+/* Where an event came from. */
+typedef struct tr_origin {
+    const char *path;    /* the evidence file, as given or found by the walk */
+    const char *format;  /* reader name: "json", ... */
+    uint64_t record;     /* format-specific record number: line number for text formats */
+    uint64_t offset;     /* byte offset of the record in the (decompressed) file */
+} tr_origin;
+
+typedef struct tr_event tr_event; /* opaque; borrowed, see the top of this file */
+
+/* Case-insensitive (ASCII) hash of a field name, as stored in tr_field. A
+ * caller that looks the same name up many times computes it once and uses
+ * tr_event_get_hashed(). */
+uint32_t tr_name_hash(const char *name, size_t len);
+
+tr_time tr_event_time(const tr_event *ev);
+const tr_origin *tr_event_origin(const tr_event *ev);
+size_t tr_event_field_count(const tr_event *ev);
+/* The i-th field in input order, i < tr_event_field_count(). */
+const tr_field *tr_event_field(const tr_event *ev, size_t i);
+/* The i-th item of a TR_LIST value, i < v->as.list.count. */
+const tr_value *tr_event_list_item(const tr_event *ev, const tr_value *list, size_t i);
+
+/* Finds a field by flattened name or alias, ignoring ASCII case. A full name
+ * wins over an alias; among fields that share an alias, the one from the
+ * event's payload (EventData, UserData) wins over System metadata; among
+ * duplicates of one name, the first in input order. Average O(1).
+ * Returns NULL when the event has no such field. */
+const tr_field *tr_event_get(const tr_event *ev, const char *name, size_t len);
+const tr_field *tr_event_get_hashed(const tr_event *ev, const char *name, size_t len,
+                                    uint32_t hash);
+
+/* A batch: the events a reader produced from one window of its input. */
+typedef struct tr_batch {
+    const tr_event *const *events;
+    size_t count;
+} tr_batch;
+
+/* ---------------------------------------------------------------- diagnostics */
+
+typedef enum tr_severity { TR_SEV_INFO = 0, TR_SEV_WARNING, TR_SEV_ERROR } tr_severity;
+
+/* A report about the input: `path` and `where` ("line 12", "offset 0x1f00")
+ * locate it, `reason` says what is wrong and what was done about it. */
+typedef struct tr_diag {
+    tr_severity severity;
+    const char *path;
+    const char *where;  /* may be "" when the problem concerns the whole file */
+    const char *reason;
+} tr_diag;
+
+typedef void (*tr_diag_fn)(void *user, const tr_diag *d);
+
+/* ---------------------------------------------------------------- scanning */
+
+/* Counts for one run; every file and record is accounted for somewhere. */
+typedef struct tr_scan_stats {
+    uint64_t files_seen;        /* regular files met by the walk */
+    uint64_t files_read;        /* files a reader processed (perhaps with errors) */
+    uint64_t files_skipped;     /* files not read: see skip_* below */
+    uint64_t skip_unknown;      /* format not recognised */
+    uint64_t skip_unsupported;  /* format recognised, no reader yet */
+    uint64_t skip_empty;        /* zero bytes */
+    uint64_t skip_io;           /* could not be opened or read */
+    uint64_t files_damaged;     /* read, but with records skipped or a fatal error mid-way */
+    uint64_t paths_missing;     /* command-line paths that do not exist */
+    uint64_t bytes_read;        /* bytes of input consumed (compressed size for .gz) */
+    uint64_t events;            /* events delivered */
+    uint64_t records_skipped;   /* malformed records reported and skipped */
+    uint64_t values_repaired;   /* strings with invalid UTF-8 repaired */
+    tr_time first_time;         /* earliest event time, TR_TIME_NONE if none */
+    tr_time last_time;          /* latest event time */
+    uint64_t events_untimed;    /* events without a usable timestamp */
+    uint64_t per_format_files[8];
+    uint64_t per_format_events[8];
+    uint64_t per_format_skipped[8]; /* skip_unsupported, by format */
+} tr_scan_stats;
+
+/* Name of the format with index i (for per_format_*), NULL past the end. */
+const char *tr_format_name(size_t i);
+
+/* Called with each batch. Return 0 to go on, non-zero to stop the scan. */
+typedef int (*tr_batch_fn)(void *user, const tr_batch *batch);
+
+typedef struct tr_scan tr_scan;
+
+typedef struct tr_scan_options {
+    tr_batch_fn on_batch;   /* may be NULL: count only */
+    tr_diag_fn on_diag;     /* may be NULL: diagnostics are only counted */
+    void *user;             /* passed to both callbacks */
+} tr_scan_options;
+
+/* Creates a scanner. Returns TR_OK or TR_ERR_NOMEM. */
+tr_status tr_scan_create(tr_scan **out, const tr_scan_options *opts);
+void tr_scan_destroy(tr_scan *scan);
+
+/* Reads `path`: a file, or a folder walked recursively (symbolic links to
+ * folders are not followed, so a loop cannot trap the walk). Bad files and
+ * bad records are reported through on_diag, counted, and skipped; the walk
+ * goes on. Returns TR_OK (also when on_batch asked to stop: further calls
+ * then do nothing), TR_ERR_NOTFOUND if the path does not exist, or
+ * TR_ERR_NOMEM. Statistics accumulate across calls. */
+tr_status tr_scan_path(tr_scan *scan, const char *path);
+
+/* Reads a memory buffer as if it were the content of file `name`. */
+tr_status tr_scan_memory(tr_scan *scan, const char *name, const void *data, size_t len);
+
+const tr_scan_stats *tr_scan_get_stats(const tr_scan *scan);
+
+/* ---------------------------------------------------------------- output */
+
+/* Writes events as JSON lines, one object per event:
+ *   {"time":"2021-03-02T07:01:12.1234567Z","source":{"path":..,"format":..,
+ *    "record":12,"offset":3456},"fields":{"Event.System.EventID":4624,..}}
+ * with fields in input order under their flattened names (aliases are not
+ * repeated; with `aliases` set, an "aliases" object maps each alias to its
+ * field). Output is valid UTF-8 JSON whatever the input held. */
+typedef struct tr_json_writer tr_json_writer;
+
+/* `out` stays owned by the caller and must outlive the writer. */
+tr_status tr_json_writer_create(tr_json_writer **out, FILE *stream, int aliases);
+/* Returns TR_OK or TR_ERR_IO (the stream failed) or TR_ERR_NOMEM. */
+tr_status tr_json_writer_event(tr_json_writer *w, const tr_event *ev);
+void tr_json_writer_destroy(tr_json_writer *w);
+
+/* ---------------------------------------------------------------- allocation */
+
+/* All library allocations go through these hooks (default: malloc family).
+ * Set them before creating any object. Tests use them to fail the Nth
+ * allocation and check that every path cleans up. */
+typedef struct tr_alloc_hooks {
+    void *(*malloc_fn)(size_t size, void *ctx);
+    void *(*realloc_fn)(void *ptr, size_t size, void *ctx);
+    void (*free_fn)(void *ptr, void *ctx);
+    void *ctx;
+} tr_alloc_hooks;
+
+/* NULL restores the defaults. */
+void tr_alloc_set_hooks(const tr_alloc_hooks *hooks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRACCIA_H */

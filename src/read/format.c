@@ -1,0 +1,116 @@
+/*
+ * format.c — the table of formats and their content probes.
+ *
+ * Order matters only for ties and for the per-format statistics, which use
+ * the table index; new formats go at the end. Probes look at no more than
+ * the first few KiB and never at the file name.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reader.h"
+
+static size_t skip_bom_ws(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        i = 3;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i;
+}
+
+static bool has_prefix(const unsigned char *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return n >= l && memcmp(p, lit, l) == 0;
+}
+
+static int probe_evtx(const unsigned char *p, size_t n)
+{
+    if (has_prefix(p, n, "ElfFile"))
+        return 100;
+    if (has_prefix(p, n, "ElfChnk")) /* a bare chunk, as carved from memory or disk */
+        return 90;
+    return 0;
+}
+
+static int probe_exchange_log(const unsigned char *p, size_t n)
+{
+    size_t i = skip_bom_ws(p, n);
+    return has_prefix(p + i, n - i, "#Software: Microsoft Exchange") ? 95 : 0;
+}
+
+static int probe_w3c(const unsigned char *p, size_t n)
+{
+    size_t i = skip_bom_ws(p, n);
+    if (has_prefix(p + i, n - i, "#Software: Microsoft Internet Information Services") ||
+        has_prefix(p + i, n - i, "#Version: 1.0") || has_prefix(p + i, n - i, "#Fields: "))
+        return 90;
+    return 0;
+}
+
+static int probe_utf16(const unsigned char *p, size_t n)
+{
+    return n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)) ? 60 : 0;
+}
+
+static int probe_sqlite(const unsigned char *p, size_t n)
+{
+    return has_prefix(p, n, "SQLite format 3") ? 100 : 0;
+}
+
+static const tr_reader_ops evtx_format = {
+    .name = "evtx", .probe = probe_evtx,
+    .unsupported_reason = "Windows event log (EVTX): no native reader yet; export it to JSON "
+                          "(evtx_dump -o jsonl) meanwhile"};
+static const tr_reader_ops w3c_format = {
+    .name = "w3c", .probe = probe_w3c,
+    .unsupported_reason = "W3C extended log (IIS): no reader yet"};
+static const tr_reader_ops exchange_format = {
+    .name = "exchange-log", .probe = probe_exchange_log,
+    .unsupported_reason = "Exchange server log: no reader yet"};
+static const tr_reader_ops utf16_format = {
+    .name = "utf16-text", .probe = probe_utf16,
+    .unsupported_reason = "UTF-16 text: convert to UTF-8 meanwhile (iconv -f UTF-16)"};
+static const tr_reader_ops sqlite_format = {
+    .name = "sqlite", .probe = probe_sqlite,
+    .unsupported_reason = "SQLite database: no reader yet"};
+
+static const tr_reader_ops *const formats[TR_FORMAT_COUNT] = {
+    &tr_json_reader, &evtx_format, &w3c_format, &exchange_format, &utf16_format, &sqlite_format,
+};
+
+const char *tr_format_name(size_t i) { return i < TR_FORMAT_COUNT ? formats[i]->name : NULL; }
+
+const tr_reader_ops *tr_format_detect(const unsigned char *head, size_t len, size_t *index)
+{
+    int best = 0;
+    const tr_reader_ops *found = NULL;
+    for (size_t i = 0; i < TR_FORMAT_COUNT; i++) {
+        int score = formats[i]->probe(head, len);
+        if (score > best) {
+            best = score;
+            found = formats[i];
+            *index = i;
+        }
+    }
+    return found;
+}
+
+void tr_read_report(tr_read_ctx *ctx, tr_severity sev, const char *where, const char *fmt, ...)
+{
+    ctx->problems++;
+    if (ctx->problems > TR_READ_MAX_SHOWN || !ctx->diag) {
+        ctx->hidden++;
+        return;
+    }
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    tr_diag d = {.severity = sev, .path = ctx->path, .where = where ? where : "", .reason = reason};
+    ctx->diag(ctx->user, &d);
+}

@@ -1,0 +1,395 @@
+/*
+ * input.c — the sliding window (see input.h).
+ *
+ * Three sources feed the window: a file descriptor, a memory buffer (used in
+ * place when not compressed, so tests and fuzzers see exactly their bytes),
+ * and zlib inflating either of them. gzip members are inflated one after
+ * another (`cat a.gz b.gz` is a valid gzip file); bytes after the last
+ * member that are not another member are reported, not silently dropped.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../util/alloc.h"
+
+#define RAW_CHUNK (256u * 1024u) /* compressed bytes read per inflate round */
+
+struct tr_input {
+    int fd;                  /* -1 for memory */
+    const unsigned char *mem;
+    size_t mem_len, mem_pos;
+    bool source_eof;
+
+    bool gz;
+    bool gz_done;            /* the last member ended and nothing follows */
+    bool gz_between;         /* a member ended; the next may or may not come */
+    z_stream zs;
+    unsigned char *raw;      /* compressed bytes for zlib (fd source only) */
+
+    char *buf;               /* window storage; NULL when using mem in place */
+    size_t cap;
+    const char *data;        /* window base (buf or mem) */
+    size_t start, end;       /* unconsumed bytes are data[start, end) */
+    uint64_t base;           /* stream offset of data[0] */
+    uint64_t raw_bytes;
+    char err[160];
+};
+
+static tr_status input_new(tr_input **out)
+{
+    tr_input *in = tr_calloc(1, sizeof *in);
+    if (!in)
+        return TR_ERR_NOMEM;
+    in->fd = -1;
+    *out = in;
+    return TR_OK;
+}
+
+/* Reads up to n raw bytes from the source. Returns bytes read, 0 at EOF,
+ * -1 on error (reason in in->err). */
+static long source_read(tr_input *in, void *dst, size_t n)
+{
+    if (in->fd < 0) {
+        size_t k = in->mem_len - in->mem_pos;
+        if (k > n)
+            k = n;
+        memcpy(dst, in->mem + in->mem_pos, k);
+        in->mem_pos += k;
+        in->raw_bytes += k;
+        if (in->mem_pos == in->mem_len)
+            in->source_eof = true;
+        return (long)k;
+    }
+    for (;;) {
+        ssize_t r = read(in->fd, dst, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(in->err, sizeof in->err, "read failed: %s", strerror(errno));
+            return -1;
+        }
+        if (r == 0)
+            in->source_eof = true;
+        in->raw_bytes += (uint64_t)r;
+        return (long)r;
+    }
+}
+
+static tr_status gz_start(tr_input *in, const unsigned char *head, size_t head_len)
+{
+    in->raw = tr_malloc(RAW_CHUNK);
+    if (!in->raw)
+        return TR_ERR_NOMEM;
+    memcpy(in->raw, head, head_len);
+    memset(&in->zs, 0, sizeof in->zs);
+    /* 15 + 32: zlib or gzip header, detected automatically */
+    if (inflateInit2(&in->zs, 15 + 32) != Z_OK)
+        return TR_ERR_NOMEM;
+    in->zs.next_in = in->raw;
+    in->zs.avail_in = (uInt)head_len;
+    in->gz = true;
+    return TR_OK;
+}
+
+/* Small files get a window their size: a folder of thousands of small logs
+ * should not cost a 4 MiB allocation each. The window still grows on demand. */
+static tr_status window_alloc(tr_input *in, uint64_t size_hint)
+{
+    size_t cap = TR_INPUT_WINDOW;
+    if (size_hint && size_hint + 1 < cap)
+        cap = size_hint + 1 < 64 * 1024 ? 64 * 1024 : (size_t)size_hint + 1;
+    in->buf = tr_malloc(cap);
+    if (!in->buf)
+        return TR_ERR_NOMEM;
+    in->cap = cap;
+    in->data = in->buf;
+    return TR_OK;
+}
+
+static bool is_gzip_magic(const unsigned char *p, size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
+
+tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t errsz)
+{
+    *out = NULL;
+    tr_input *in;
+    tr_status st = input_new(&in);
+    if (st)
+        return st;
+    in->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0) {
+        snprintf(err, errsz, "cannot open: %s", strerror(errno));
+        tr_free(in);
+        return TR_ERR_IO;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    struct stat sb;
+    uint64_t size_hint = fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    st = window_alloc(in, size_hint);
+    if (st) {
+        tr_input_close(in);
+        return st;
+    }
+    unsigned char head[2];
+    long n = 0;
+    while (n < 2) {
+        long r = source_read(in, head + n, (size_t)(2 - n));
+        if (r < 0) {
+            snprintf(err, errsz, "%s", in->err);
+            tr_input_close(in);
+            return TR_ERR_IO;
+        }
+        if (r == 0)
+            break;
+        n += r;
+    }
+    if (is_gzip_magic(head, (size_t)n)) {
+        /* compressed: the file size says little about the text size */
+        if (in->cap < TR_INPUT_WINDOW) {
+            char *nb = tr_realloc(in->buf, TR_INPUT_WINDOW);
+            if (nb) {
+                in->buf = nb;
+                in->data = nb;
+                in->cap = TR_INPUT_WINDOW;
+            }
+        }
+        st = gz_start(in, head, (size_t)n);
+    } else {
+        memcpy(in->buf, head, (size_t)n);
+        in->end = (size_t)n;
+    }
+    if (st) {
+        tr_input_close(in);
+        return st;
+    }
+    *out = in;
+    return TR_OK;
+}
+
+tr_status tr_input_open_memory(tr_input **out, const void *data, size_t len)
+{
+    *out = NULL;
+    tr_input *in;
+    tr_status st = input_new(&in);
+    if (st)
+        return st;
+    in->mem = data;
+    in->mem_len = len;
+    if (is_gzip_magic(data, len)) {
+        in->source_eof = len == 0;
+        st = window_alloc(in, 0);
+        if (!st)
+            st = gz_start(in, in->mem, 0);
+        if (st) {
+            tr_input_close(in);
+            return st;
+        }
+    } else {
+        /* used in place: the whole buffer is the window */
+        in->data = data;
+        in->end = len;
+        in->mem_pos = len;
+        in->raw_bytes = len;
+        in->source_eof = true;
+    }
+    *out = in;
+    return TR_OK;
+}
+
+void tr_input_close(tr_input *in)
+{
+    if (!in)
+        return;
+    if (in->gz)
+        inflateEnd(&in->zs);
+    if (in->fd >= 0)
+        close(in->fd);
+    tr_free(in->raw);
+    tr_free(in->buf);
+    tr_free(in);
+}
+
+const char *tr_input_data(const tr_input *in) { return in->data ? in->data + in->start : ""; }
+size_t tr_input_avail(const tr_input *in) { return in->end - in->start; }
+uint64_t tr_input_offset(const tr_input *in) { return in->base + in->start; }
+uint64_t tr_input_raw_bytes(const tr_input *in) { return in->raw_bytes; }
+bool tr_input_is_gzip(const tr_input *in) { return in->gz; }
+const char *tr_input_error(const tr_input *in) { return in->err; }
+
+bool tr_input_eof(const tr_input *in)
+{
+    if (in->gz)
+        return in->gz_done;
+    return in->source_eof;
+}
+
+void tr_input_consume(tr_input *in, size_t n)
+{
+    if (n > in->end - in->start)
+        n = in->end - in->start;
+    in->start += n;
+}
+
+/* Inflates into buf[end, cap). Returns TR_OK having produced >= 0 bytes. */
+static tr_status gz_fill(tr_input *in)
+{
+    while (!in->gz_done && in->end < in->cap) {
+        if (in->zs.avail_in == 0) {
+            if (in->source_eof && in->gz_between) {
+                in->gz_done = true;
+                break;
+            }
+            if (in->source_eof) {
+                snprintf(in->err, sizeof in->err,
+                         "gzip stream truncated at compressed offset %llu",
+                         (unsigned long long)in->raw_bytes);
+                in->gz_done = true;
+                return TR_ERR_FORMAT;
+            }
+            unsigned char *dst = in->raw;
+            size_t want = RAW_CHUNK;
+            long r;
+            if (in->fd < 0) { /* memory source: point zlib at it directly */
+                size_t k = in->mem_len - in->mem_pos;
+                in->zs.next_in = (unsigned char *)(uintptr_t)(in->mem + in->mem_pos);
+                in->zs.avail_in = (uInt)(k > RAW_CHUNK ? RAW_CHUNK : k);
+                in->mem_pos += in->zs.avail_in;
+                in->raw_bytes += in->zs.avail_in;
+                if (in->mem_pos == in->mem_len)
+                    in->source_eof = true;
+                if (in->zs.avail_in == 0)
+                    continue;
+            } else {
+                r = source_read(in, dst, want);
+                if (r < 0) {
+                    in->gz_done = true;
+                    return TR_ERR_IO;
+                }
+                in->zs.next_in = in->raw;
+                in->zs.avail_in = (uInt)r;
+                if (r == 0)
+                    continue;
+            }
+        }
+        if (in->gz_between) {
+            /* padding may straddle a read boundary */
+            while (in->zs.avail_in && in->zs.next_in[0] == 0)
+                in->zs.next_in++, in->zs.avail_in--;
+            if (in->zs.avail_in == 0)
+                continue;
+            if (in->zs.avail_in == 1 && !in->source_eof) {
+                /* one byte: cannot judge the magic yet; pull the next chunk */
+                unsigned char b0 = in->zs.next_in[0];
+                in->raw[0] = b0;
+                long r = in->fd < 0 ? 0 : source_read(in, in->raw + 1, RAW_CHUNK - 1);
+                if (r < 0) {
+                    in->gz_done = true;
+                    return TR_ERR_IO;
+                }
+                if (in->fd < 0) { /* memory: the rest is contiguous after it */
+                    size_t k = in->mem_len - in->mem_pos;
+                    if (k > RAW_CHUNK)
+                        k = RAW_CHUNK;
+                    in->mem_pos += k;
+                    in->raw_bytes += k;
+                    in->source_eof = in->mem_pos == in->mem_len;
+                    in->zs.avail_in += (uInt)k;
+                } else {
+                    in->zs.next_in = in->raw;
+                    in->zs.avail_in = 1 + (uInt)r;
+                }
+            }
+            if (in->zs.avail_in == 1 || !is_gzip_magic(in->zs.next_in, in->zs.avail_in)) {
+                snprintf(in->err, sizeof in->err,
+                         "%u bytes of non-gzip data after the compressed stream ignored", in->zs.avail_in);
+                in->gz_done = true;
+                return TR_ERR_FORMAT;
+            }
+            in->gz_between = false;
+        }
+        in->zs.next_out = (unsigned char *)in->buf + in->end;
+        in->zs.avail_out = (uInt)(in->cap - in->end);
+        uInt before = in->zs.avail_out;
+        int zr = inflate(&in->zs, Z_NO_FLUSH);
+        in->end += before - in->zs.avail_out;
+        if (zr == Z_STREAM_END) {
+            /* Another member may follow; the check before the next inflate
+             * decides (EOF here is a clean end). */
+            inflateReset(&in->zs);
+            in->gz_between = true;
+            continue;
+        }
+        if (zr == Z_BUF_ERROR && in->zs.avail_in == 0)
+            continue; /* needs more input */
+        if (zr != Z_OK) {
+            snprintf(in->err, sizeof in->err, "gzip data damaged near compressed offset %llu: %s",
+                     (unsigned long long)(in->raw_bytes - in->zs.avail_in),
+                     in->zs.msg ? in->zs.msg : "inflate failed");
+            in->gz_done = true;
+            return TR_ERR_FORMAT;
+        }
+    }
+    return TR_OK;
+}
+
+tr_status tr_input_fill(tr_input *in, bool grow)
+{
+    if (!in->buf) /* memory used in place: everything is already there */
+        return TR_OK;
+    if (tr_input_eof(in))
+        return TR_OK;
+    /* slide the unconsumed bytes to the front */
+    if (in->start > 0) {
+        size_t keep = in->end - in->start;
+        memmove(in->buf, in->buf + in->start, keep);
+        in->base += in->start;
+        in->start = 0;
+        in->end = keep;
+    }
+    if (in->end == in->cap) {
+        if (!grow)
+            return TR_OK;
+        if (in->cap >= TR_INPUT_MAX_WINDOW) {
+            snprintf(in->err, sizeof in->err, "record larger than %u MiB", TR_INPUT_MAX_WINDOW >> 20);
+            return TR_ERR_LIMIT;
+        }
+        char *nb = tr_realloc(in->buf, in->cap * 2);
+        if (!nb)
+            return TR_ERR_NOMEM;
+        in->buf = nb;
+        in->data = nb;
+        in->cap *= 2;
+    }
+    if (in->gz)
+        return gz_fill(in);
+    while (in->end < in->cap && !in->source_eof) {
+        long r = source_read(in, in->buf + in->end, in->cap - in->end);
+        if (r < 0)
+            return TR_ERR_IO;
+        in->end += (size_t)r;
+        if (r == 0)
+            break;
+    }
+    return TR_OK;
+}
+
+tr_status tr_input_peek(tr_input *in, size_t n)
+{
+    while (tr_input_avail(in) < n && !tr_input_eof(in)) {
+        size_t before = tr_input_avail(in);
+        tr_status st = tr_input_fill(in, false);
+        if (st)
+            return st;
+        if (tr_input_avail(in) == before && in->end == in->cap)
+            break;
+    }
+    return TR_OK;
+}

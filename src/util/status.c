@@ -1,0 +1,21 @@
+/*
+ * status.c — descriptions of status codes and the library version.
+ */
+#include "traccia.h"
+
+const char *tr_strerror(int status)
+{
+    switch (status) {
+    case TR_OK: return "success";
+    case TR_ERR_NOMEM: return "out of memory";
+    case TR_ERR_IO: return "input/output error";
+    case TR_ERR_FORMAT: return "malformed input";
+    case TR_ERR_LIMIT: return "a safety limit was reached";
+    case TR_ERR_ARG: return "invalid argument";
+    case TR_ERR_UNSUPPORTED: return "not supported";
+    case TR_ERR_NOTFOUND: return "not found";
+    default: return "unknown status";
+    }
+}
+
+const char *tr_version(void) { return TR_VERSION_STRING; }
