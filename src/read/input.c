@@ -39,8 +39,19 @@ struct tr_input {
     size_t start, end;       /* unconsumed bytes are data[start, end) */
     uint64_t base;           /* stream offset of data[0] */
     uint64_t raw_bytes;
+    tr_status failed;        /* sticky: the source broke (the window keeps what came before) */
     char err[160];
 };
+
+/* Records that the source cannot give more: reading ends at what the
+ * window holds, and tr_input_status() tells why. */
+static tr_status input_fail(tr_input *in, tr_status st)
+{
+    in->failed = st;
+    in->gz_done = true;
+    in->source_eof = true;
+    return TR_OK;
+}
 
 static tr_status input_new(tr_input **out)
 {
@@ -100,11 +111,15 @@ static tr_status gz_start(tr_input *in, const unsigned char *head, size_t head_l
 
 /* Small files get a window their size: a folder of thousands of small logs
  * should not cost a 4 MiB allocation each. The window still grows on demand. */
+size_t tr_input_test_window;
+
 static tr_status window_alloc(tr_input *in, uint64_t size_hint)
 {
     size_t cap = TR_INPUT_WINDOW;
     if (size_hint && size_hint + 1 < cap)
         cap = size_hint + 1 < 64 * 1024 ? 64 * 1024 : (size_t)size_hint + 1;
+    if (tr_input_test_window) /* at least 2: the gzip magic is read first */
+        cap = tr_input_test_window < 2 ? 2 : tr_input_test_window;
     in->buf = tr_malloc(cap);
     if (!in->buf)
         return TR_ERR_NOMEM;
@@ -153,7 +168,7 @@ tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t
     }
     if (is_gzip_magic(head, (size_t)n)) {
         /* compressed: the file size says little about the text size */
-        if (in->cap < TR_INPUT_WINDOW) {
+        if (in->cap < TR_INPUT_WINDOW && !tr_input_test_window) {
             char *nb = tr_realloc(in->buf, TR_INPUT_WINDOW);
             if (nb) {
                 in->buf = nb;
@@ -224,6 +239,8 @@ uint64_t tr_input_raw_bytes(const tr_input *in) { return in->raw_bytes; }
 bool tr_input_is_gzip(const tr_input *in) { return in->gz; }
 const char *tr_input_error(const tr_input *in) { return in->err; }
 
+tr_status tr_input_status(const tr_input *in) { return in->failed; }
+
 bool tr_input_eof(const tr_input *in)
 {
     if (in->gz)
@@ -251,8 +268,7 @@ static tr_status gz_fill(tr_input *in)
                 snprintf(in->err, sizeof in->err,
                          "gzip stream truncated at compressed offset %llu",
                          (unsigned long long)in->raw_bytes);
-                in->gz_done = true;
-                return TR_ERR_FORMAT;
+                return input_fail(in, TR_ERR_FORMAT);
             }
             unsigned char *dst = in->raw;
             size_t want = RAW_CHUNK;
@@ -270,8 +286,7 @@ static tr_status gz_fill(tr_input *in)
             } else {
                 r = source_read(in, dst, want);
                 if (r < 0) {
-                    in->gz_done = true;
-                    return TR_ERR_IO;
+                    return input_fail(in, TR_ERR_IO);
                 }
                 in->zs.next_in = in->raw;
                 in->zs.avail_in = (uInt)r;
@@ -291,8 +306,7 @@ static tr_status gz_fill(tr_input *in)
                 in->raw[0] = b0;
                 long r = in->fd < 0 ? 0 : source_read(in, in->raw + 1, RAW_CHUNK - 1);
                 if (r < 0) {
-                    in->gz_done = true;
-                    return TR_ERR_IO;
+                    return input_fail(in, TR_ERR_IO);
                 }
                 if (in->fd < 0) { /* memory: the rest is contiguous after it */
                     size_t k = in->mem_len - in->mem_pos;
@@ -310,8 +324,7 @@ static tr_status gz_fill(tr_input *in)
             if (in->zs.avail_in == 1 || !is_gzip_magic(in->zs.next_in, in->zs.avail_in)) {
                 snprintf(in->err, sizeof in->err,
                          "%u bytes of non-gzip data after the compressed stream ignored", in->zs.avail_in);
-                in->gz_done = true;
-                return TR_ERR_FORMAT;
+                return input_fail(in, TR_ERR_FORMAT);
             }
             in->gz_between = false;
         }
@@ -333,8 +346,7 @@ static tr_status gz_fill(tr_input *in)
             snprintf(in->err, sizeof in->err, "gzip data damaged near compressed offset %llu: %s",
                      (unsigned long long)(in->raw_bytes - in->zs.avail_in),
                      in->zs.msg ? in->zs.msg : "inflate failed");
-            in->gz_done = true;
-            return TR_ERR_FORMAT;
+            return input_fail(in, TR_ERR_FORMAT);
         }
     }
     return TR_OK;
@@ -373,7 +385,7 @@ tr_status tr_input_fill(tr_input *in, bool grow)
     while (in->end < in->cap && !in->source_eof) {
         long r = source_read(in, in->buf + in->end, in->cap - in->end);
         if (r < 0)
-            return TR_ERR_IO;
+            return input_fail(in, TR_ERR_IO);
         in->end += (size_t)r;
         if (r == 0)
             break;
@@ -385,10 +397,11 @@ tr_status tr_input_peek(tr_input *in, size_t n)
 {
     while (tr_input_avail(in) < n && !tr_input_eof(in)) {
         size_t before = tr_input_avail(in);
-        tr_status st = tr_input_fill(in, false);
+        /* grow only while the window is smaller than what the probe wants */
+        tr_status st = tr_input_fill(in, in->cap < n);
         if (st)
             return st;
-        if (tr_input_avail(in) == before && in->end == in->cap)
+        if (tr_input_avail(in) == before && in->end == in->cap && in->cap >= n)
             break;
     }
     return TR_OK;

@@ -27,6 +27,10 @@
 
 typedef struct tr_input tr_input;
 
+/* Test hook: when non-zero, the initial window size in bytes (tests set it
+ * to a few bytes so that every record straddles window boundaries). */
+extern size_t tr_input_test_window;
+
 /* Opens a file. On failure returns TR_ERR_IO (or NOMEM) and writes the
  * reason into err (errsz bytes). */
 tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t errsz);
@@ -50,11 +54,15 @@ bool tr_input_is_gzip(const tr_input *in);
 /* Brings more bytes into the window. Invalidates pointers into it. With
  * `grow`, the window may double (up to TR_INPUT_MAX_WINDOW) when it is full
  * of unconsumed bytes. Returns TR_OK (possibly with nothing new at EOF),
- * TR_ERR_LIMIT when the window cannot grow, TR_ERR_IO or TR_ERR_FORMAT
- * (damaged gzip) with the reason in tr_input_error(). */
+ * TR_ERR_LIMIT when the window cannot grow (reason in tr_input_error()), or
+ * TR_ERR_NOMEM. A source that breaks (read error, damaged gzip) does not
+ * fail the fill: the input ends there, and tr_input_status() says why. */
 tr_status tr_input_fill(tr_input *in, bool grow);
 /* Fills until at least n bytes are available or EOF (for format probes). */
 tr_status tr_input_peek(tr_input *in, size_t n);
+/* TR_OK, or TR_ERR_IO / TR_ERR_FORMAT when the source broke; the reason is
+ * in tr_input_error(). */
+tr_status tr_input_status(const tr_input *in);
 const char *tr_input_error(const tr_input *in);
 
 #endif

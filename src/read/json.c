@@ -62,6 +62,7 @@ typedef struct json_reader {
 
 typedef struct parser {
     const char *base;         /* window start (stream offset base_off) */
+    const char *mark;         /* bytes before it are consumed from the input */
     const char *p, *end;
     uint64_t base_off;
     uint64_t line;
@@ -624,6 +625,7 @@ static int parse_value(parser *P, const tr_name *name)
 static void parser_start(parser *P, json_reader *R, tr_builder *b)
 {
     P->base = tr_input_data(R->in);
+    P->mark = P->base;
     P->p = P->base;
     P->end = P->base + tr_input_avail(R->in);
     P->base_off = tr_input_offset(R->in);
@@ -639,7 +641,8 @@ static void parser_start(parser *P, json_reader *R, tr_builder *b)
 /* Commits the parser's position as consumed. */
 static void parser_commit(parser *P, json_reader *R)
 {
-    tr_input_consume(R->in, (size_t)(P->p - P->base));
+    tr_input_consume(R->in, (size_t)(P->p - P->mark));
+    P->mark = P->p;
     R->line = P->line;
     R->line_start = P->line_start;
 }
@@ -656,6 +659,7 @@ static int parse_record(parser *P, json_reader *R)
 {
     uint64_t rec_line = P->line;
     uint64_t rec_off = P->base_off + (uint64_t)(P->p - P->base);
+    P->repaired = 0;
     tr_builder_event_begin(P->b);
     int r = parse_object(P, tr_names_root(P->names));
     if (r) {
@@ -696,9 +700,12 @@ static bool separator_line(const char *p, const char *end)
 }
 
 /* Skips the rest of a broken record: forward to the next line whose first
- * non-blank byte is '{' at column `indent` (0-based). Works across window
- * refills; returns false at end of file. */
-static tr_status resync(json_reader *R, parser *P, const char *from, uint64_t indent, bool *found)
+ * non-blank byte is '{' (or, between top-level documents, '[') at column
+ * `indent` (0-based) or less. Works across
+ * window refills. *found says whether such a line was found (else the file
+ * ended); *found_indent is its column. */
+static tr_status resync(json_reader *R, parser *P, const char *from, uint64_t indent, bool *found,
+                        uint64_t *found_indent)
 {
     *found = false;
     const char *p = from;
@@ -713,10 +720,11 @@ static tr_status resync(json_reader *R, parser *P, const char *from, uint64_t in
                 uint64_t i = 0;
                 while (i < indent && (ls[i] == ' ' || ls[i] == '\t'))
                     i++;
-                if (i == indent && ls[indent] == '{') {
+                if (ls[i] == '{' || (ls[i] == '[' && R->state == TOP_VALUES)) {
                     P->p = ls;
                     parser_commit(P, R);
                     *found = true;
+                    *found_indent = i;
                     return TR_OK;
                 }
                 p = ls;
@@ -778,7 +786,11 @@ static tr_status skip_broken(json_reader *R, parser *P, const char *rec_start)
 {
     char where[96];
     where_at(P, P->err_at ? P->err_at : P->p, where, sizeof where);
-    tr_read_report(R->ctx, TR_SEV_ERROR, where, "%s; record skipped", P->err);
+    if (P->line != R->line) /* say where a multi-line record began */
+        tr_read_report(R->ctx, TR_SEV_ERROR, where, "%s (record began on line %llu); record skipped", P->err,
+                       (unsigned long long)R->line);
+    else
+        tr_read_report(R->ctx, TR_SEV_ERROR, where, "%s; record skipped", P->err);
     R->ctx->records_skipped++;
     uint64_t rec_off = P->base_off + (uint64_t)(rec_start - P->base);
     uint64_t indent = rec_off >= R->line_start ? rec_off - R->line_start : 0;
@@ -786,9 +798,12 @@ static tr_status skip_broken(json_reader *R, parser *P, const char *rec_start)
     P->line = R->line;
     P->line_start = R->line_start;
     bool found;
-    tr_status st = resync(R, P, rec_start, indent, &found);
+    uint64_t found_indent = 0;
+    tr_status st = resync(R, P, rec_start, indent, &found, &found_indent);
+    /* inside a top-level array, an object less indented than the broken
+     * element is taken to start after the array */
     if (found && R->state != TOP_VALUES)
-        R->state = ARRAY_VALUE;
+        R->state = found_indent < indent ? TOP_VALUES : ARRAY_VALUE;
     return st;
 }
 

@@ -96,19 +96,18 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
 {
     tr_scan_stats *st = &s->stats;
     tr_status rc = tr_input_peek(in, TR_PROBE_BYTES);
-    if (rc != TR_OK && rc != TR_ERR_FORMAT) {
-        if (rc == TR_ERR_NOMEM)
-            return rc;
-        st->files_skipped++;
-        st->skip_io++;
-        say(s, TR_SEV_ERROR, path, "", tr_input_error(in));
-        return TR_OK;
-    }
+    if (rc == TR_ERR_NOMEM)
+        return rc;
     size_t avail = tr_input_avail(in);
     if (avail == 0) {
         st->files_skipped++;
-        st->skip_empty++;
-        say(s, TR_SEV_INFO, path, "", rc ? tr_input_error(in) : "empty file, skipped");
+        if (tr_input_status(in)) {
+            st->skip_io++;
+            say(s, TR_SEV_ERROR, path, "", tr_input_error(in));
+        } else {
+            st->skip_empty++;
+            say(s, TR_SEV_INFO, path, "", "empty file, skipped");
+        }
         return TR_OK;
     }
     size_t fmt = 0;
@@ -157,6 +156,13 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
             break;
     }
     ops->destroy(state);
+    if (tr_input_status(in) && !s->stopped) {
+        /* the source broke (read error, damaged gzip): what came before was read */
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s; the rest of the file could not be read", tr_input_error(in));
+        say(s, TR_SEV_ERROR, path, "", reason);
+        fatal = true;
+    }
     st->bytes_read += tr_input_raw_bytes(in);
     st->records_skipped += ctx.records_skipped;
     st->values_repaired += ctx.values_repaired;

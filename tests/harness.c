@@ -1,0 +1,236 @@
+/*
+ * harness.c — the test runner and shared helpers (see harness.h).
+ *
+ * Tests run in one process, in order, each with a fresh temporary folder.
+ * The runner's last line is "N passed, N failed, N skipped"; the exit status
+ * is non-zero when any test failed.
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tr_test_failed_checks;
+static bool skipped;
+static int n_pass, n_fail, n_skip;
+static const char *current;
+static char tmpdir[256];
+
+void tr_test_fail(const char *file, int line, const char *what)
+{
+    if (tr_test_failed_checks < 10)
+        fprintf(stderr, "  FAIL %s: %s:%d: %s\n", current, file, line, what);
+    tr_test_failed_checks++;
+}
+
+void tr_test_skip(const char *reason)
+{
+    printf("  skipped %s: %s\n", current, reason);
+    skipped = true;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void rm_tree(const char *p) { nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+const char *test_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/traccia-test-XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
+    }
+    return tmpdir;
+}
+
+void tr_test_run(const char *name, tr_test_fn fn)
+{
+    current = name;
+    tr_test_failed_checks = 0;
+    skipped = false;
+    fn();
+    if (tmpdir[0]) {
+        rm_tree(tmpdir);
+        tmpdir[0] = '\0';
+    }
+    if (tr_test_failed_checks) {
+        n_fail++;
+        printf("FAILED %s (%d check(s))\n", name, tr_test_failed_checks);
+    } else if (skipped) {
+        n_skip++;
+    } else {
+        n_pass++;
+    }
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------- scanning */
+
+typedef struct collector {
+    scan_result *r;
+    FILE *dump;
+    tr_json_writer *writer;
+    FILE *diags;
+} collector;
+
+static int collect_batch(void *user, const tr_batch *b)
+{
+    collector *c = user;
+    for (size_t i = 0; i < b->count; i++) {
+        if (c->r->hook)
+            c->r->hook(b->events[i], c->r->nevents, c->r->hook_ctx);
+        if (c->writer) /* NULL when its allocation was made to fail */
+            tr_json_writer_event(c->writer, b->events[i]);
+        c->r->nevents++;
+    }
+    return 0;
+}
+
+static void collect_diag(void *user, const tr_diag *d)
+{
+    collector *c = user;
+    static const char *sev[] = {"info", "warning", "error"};
+    fprintf(c->diags, "%s|%s|%s|%s\n", sev[d->severity], d->path, d->where, d->reason);
+    c->r->ndiags++;
+    if (d->severity == TR_SEV_ERROR)
+        c->r->nerrors++;
+}
+
+static void scan_any(scan_result *r, const char *name, const void *data, size_t len, bool from_disk)
+{
+    void (*hook)(const tr_event *, size_t, void *) = r->hook;
+    void *hook_ctx = r->hook_ctx;
+    memset(r, 0, sizeof *r);
+    r->hook = hook;
+    r->hook_ctx = hook_ctx;
+    collector c = {.r = r};
+    size_t dlen = 0;
+    c.dump = open_memstream(&r->dump, &r->dump_len);
+    c.diags = open_memstream(&r->diags, &dlen);
+    if (tr_json_writer_create(&c.writer, c.dump, 0) != TR_OK)
+        c.writer = NULL;
+    tr_scan *scan = NULL;
+    tr_scan_options o = {.on_batch = collect_batch, .on_diag = collect_diag, .user = &c};
+    r->status = tr_scan_create(&scan, &o);
+    if (r->status == TR_OK) {
+        r->status = from_disk ? tr_scan_path(scan, name) : tr_scan_memory(scan, name, data, len);
+        r->stats = *tr_scan_get_stats(scan);
+    }
+    tr_scan_destroy(scan);
+    tr_json_writer_destroy(c.writer);
+    fclose(c.dump);
+    fclose(c.diags);
+}
+
+void scan_memory(scan_result *r, const char *name, const void *data, size_t len)
+{
+    scan_any(r, name, data, len, false);
+}
+
+void scan_text(scan_result *r, const char *text) { scan_memory(r, "test.json", text, strlen(text)); }
+
+void scan_path(scan_result *r, const char *path) { scan_any(r, path, NULL, 0, true); }
+
+void scan_result_free(scan_result *r)
+{
+    free(r->dump);
+    free(r->diags);
+    r->dump = r->diags = NULL;
+}
+
+const char *field_text(const tr_event *ev, const char *name, size_t *len)
+{
+    const tr_field *f = tr_event_get(ev, name, strlen(name));
+    if (!f)
+        return NULL;
+    if (f->value.type == TR_NULL || f->value.type == TR_LIST) {
+        *len = 0;
+        return "";
+    }
+    *len = f->value.len;
+    return f->value.str;
+}
+
+const char *write_file(const char *name, const void *data, size_t len)
+{
+    static char paths[8][512];
+    static int slot;
+    char *p = paths[slot++ % 8];
+    snprintf(p, 512, "%s/%s", test_tmpdir(), name);
+    /* create parent folders of nested names */
+    for (char *s = p + strlen(test_tmpdir()) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        mkdir(p, 0700);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        perror(p);
+        exit(2);
+    }
+    fclose(f);
+    return p;
+}
+
+const char *shared_dir(void)
+{
+    static char dir[512];
+    const char *env = getenv("TRACCIA_SHARED");
+    snprintf(dir, sizeof dir, "%s", env ? env : "../shared");
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
+}
+
+char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t k;
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("traccia %s test suite\n", tr_version());
+    suite_util();
+    suite_event();
+    suite_json();
+    suite_input();
+    suite_scan();
+    suite_alloc();
+    suite_shared();
+    suite_cli();
+    printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
+    return n_fail ? 1 : 0;
+}

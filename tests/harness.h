@@ -1,0 +1,121 @@
+/*
+ * harness.h — the test harness: checks, suites, and helpers that run the
+ * library on text and collect what it produced.
+ *
+ * A test is a function; a check that fails prints file:line and the
+ * expression and marks the running test failed. The runner prints one line
+ * per failed test and ends with "N passed, N failed, N skipped".
+ */
+#ifndef TR_TEST_HARNESS_H
+#define TR_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "traccia.h"
+
+extern int tr_test_failed_checks; /* in the running test */
+void tr_test_fail(const char *file, int line, const char *what);
+/* Marks the running test skipped, with the reason printed. */
+void tr_test_skip(const char *reason);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            tr_test_fail(__FILE__, __LINE__, #cond);                                               \
+    } while (0)
+
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            char m_[256];                                                                          \
+            snprintf(m_, sizeof m_, "%s == %s (%lld != %lld)", #a, #b, a_, b_);                    \
+            tr_test_fail(__FILE__, __LINE__, m_);                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* s (not NUL-terminated, length n) equals the C string lit */
+#define CHECK_STRN(s, n, lit)                                                                      \
+    do {                                                                                           \
+        const char *s_ = (s);                                                                      \
+        size_t n_ = (size_t)(n);                                                                   \
+        if (!s_ || n_ != strlen(lit) || memcmp(s_, lit, n_) != 0) {                                \
+            char m_[512];                                                                          \
+            snprintf(m_, sizeof m_, "%s == \"%s\" (got \"%.*s\")", #s, lit, s_ ? (int)n_ : 6,      \
+                     s_ ? s_ : "(null)");                                                          \
+            tr_test_fail(__FILE__, __LINE__, m_);                                                  \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_CONTAINS(hay, needle)                                                                \
+    do {                                                                                           \
+        const char *h_ = (hay);                                                                    \
+        if (!h_ || !strstr(h_, needle)) {                                                          \
+            char m_[700];                                                                          \
+            snprintf(m_, sizeof m_, "%s contains \"%s\" (in: %.400s)", #hay, needle,               \
+                     h_ ? h_ : "(null)");                                                          \
+            tr_test_fail(__FILE__, __LINE__, m_);                                                  \
+        }                                                                                          \
+    } while (0)
+
+typedef void (*tr_test_fn)(void);
+void tr_test_run(const char *name, tr_test_fn fn);
+#define RUN(fn) tr_test_run(#fn, fn)
+
+/* ---------------------------------------------------------------- helpers */
+
+/* What a scan produced: every event rendered as a `traccia dump` line,
+ * every diagnostic as "severity|where|reason\n", and the statistics. An
+ * optional hook sees each event while it is alive. */
+typedef struct scan_result {
+    char *dump;          /* all JSON lines; free with scan_result_free */
+    size_t dump_len;
+    char *diags;         /* one line per diagnostic */
+    size_t ndiags;
+    size_t nerrors;      /* diagnostics of severity error */
+    size_t nevents;
+    tr_scan_stats stats;
+    tr_status status;
+    void (*hook)(const tr_event *ev, size_t index, void *ctx);
+    void *hook_ctx;
+} scan_result;
+
+/* Reads `len` bytes as if they were file `name`. */
+void scan_memory(scan_result *r, const char *name, const void *data, size_t len);
+/* Same for a NUL-terminated text. */
+void scan_text(scan_result *r, const char *text);
+/* Reads a path (file or folder) from disk. */
+void scan_path(scan_result *r, const char *path);
+void scan_result_free(scan_result *r);
+
+/* Looks a field up and returns its text ("" for NULL values, NULL if absent). */
+const char *field_text(const tr_event *ev, const char *name, size_t *len);
+
+/* A fresh temporary folder for this test (removed by the runner's end). */
+const char *test_tmpdir(void);
+/* Writes data to tmpdir/name; returns the full path (static storage per call slot). */
+const char *write_file(const char *name, const void *data, size_t len);
+/* write_file of a NUL-terminated text */
+#define write_text(name, text) write_file((name), (text), strlen(text))
+
+/* Path of ../shared relative to the repository, or NULL when absent. */
+const char *shared_dir(void);
+
+/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+char *read_all(const char *path, size_t *len);
+
+/* Suites */
+void suite_util(void);
+void suite_event(void);
+void suite_json(void);
+void suite_input(void);
+void suite_scan(void);
+void suite_alloc(void);
+void suite_shared(void);
+void suite_cli(void);
+
+#endif
