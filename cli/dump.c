@@ -118,8 +118,11 @@ int cmd_dump(int argc, char **argv)
         fprintf(stderr, "traccia: writing the output failed: %s\n", tr_strerror(u.dump.error));
         rc = TR_EXIT_NO_INPUT;
     }
-    if (rc == TR_EXIT_OK && tr_scan_get_stats(scan)->files_read == 0)
+    if (rc == TR_EXIT_OK && tr_scan_get_stats(scan)->files_read == 0) {
+        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
+                (unsigned long long)tr_scan_get_stats(scan)->files_seen);
         rc = TR_EXIT_NO_INPUT;
+    }
     tr_scan_destroy(scan);
     tr_json_writer_destroy(u.dump.writer);
     return rc;

@@ -162,8 +162,10 @@ int cmd_hunt(int argc, char **argv)
     }
     const tr_scan_stats *s = tr_scan_get_stats(scan);
     print_summary(s, now_seconds() - t0, diag.verbose);
-    if (rc == TR_EXIT_OK && s->files_read == 0)
+    if (rc == TR_EXIT_OK && s->files_read == 0) {
+        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n", (unsigned long long)s->files_seen);
         rc = TR_EXIT_NO_INPUT;
+    }
     tr_scan_destroy(scan);
     return rc;
 }

@@ -230,8 +230,10 @@ bool tr_builder_event_end(tr_builder *b, const tr_origin *origin)
     if (!ev || !fields || !items || !idx ||
         !grow((void **)&b->events, &b->events_cap, b->nevents + 1, sizeof *b->events))
         return false;
-    memcpy(fields, b->fields, n * sizeof *fields);
-    memcpy(items, b->items, b->nitems * sizeof *items);
+    if (n)
+        memcpy(fields, b->fields, n * sizeof *fields);
+    if (b->nitems)
+        memcpy(items, b->items, b->nitems * sizeof *items);
     memset(idx, 0, want * sizeof *idx);
     for (uint32_t i = 0; i < n; i++) {
         index_insert(idx, want - 1, fields, fields[i].name_hash, i + 1);

@@ -16,6 +16,8 @@
 #include "../util/alloc.h"
 #include "../util/hash.h"
 
+#include <stdint.h>
+
 #define TR_NAMES_MAX 65536u   /* interned names per reader; beyond: transient */
 #define TR_ALIAS_MAX 256u     /* longest alias we derive; longer names get none */
 
@@ -41,6 +43,7 @@ tr_names *tr_names_create(void)
     t->root.full = "";
     t->root.key = "";
     t->root.full_hash = TR_HASH_SEED;
+    t->root.interned = 1;
     tr_arena_init(&t->store, 64 * 1024);
     return t;
 }
@@ -266,9 +269,28 @@ const tr_name *tr_names_child(tr_names *t, const tr_name *parent, const char *ke
     tr_name *nm = make_name(&t->store, parent, key, key_len, h);
     if (!nm)
         return NULL;
+    nm->interned = 1;
     t->slots[i] = nm;
     t->count++;
     if (t->count * 2 > t->mask + 1 && !names_grow(t))
         return NULL;
+    return nm;
+}
+
+const tr_name *tr_names_next(tr_names *t, const tr_name *parent, const tr_name *prev, const char *key,
+                             size_t key_len, tr_arena *arena)
+{
+    const tr_name *guess = prev && prev != parent ? prev->next_guess : parent->first_guess;
+    if (guess && guess->key_len == key_len && guess->parent == parent && memcmp(guess->key, key, key_len) == 0)
+        return guess;
+    const tr_name *nm = tr_names_child(t, parent, key, key_len, arena);
+    /* Remember the shape, only among interned names: a transient name dies
+     * with its batch and must not be pointed at from the table. */
+    if (nm && nm->interned && nm != parent) {
+        if (prev && prev != parent && prev->interned)
+            ((tr_name *)(uintptr_t)prev)->next_guess = nm;
+        else if (!prev && parent->interned)
+            ((tr_name *)(uintptr_t)parent)->first_guess = nm;
+    }
     return nm;
 }

@@ -50,6 +50,12 @@ struct tr_name {
     uint8_t alias_prio;     /* TR_ALIAS_* */
     uint8_t time_prio;      /* > 0: this field holds the event time; higher wins */
     uint8_t depth;          /* path components */
+    uint8_t interned;       /* 1: owned by the table; 0: transient, in a batch arena */
+    /* Shape cache, owned by the table (mutable even through const pointers):
+     * records repeat their key order, so the child that followed `prev`
+     * last time is the likely next one (see tr_names_next). */
+    const tr_name *first_guess; /* likely first child */
+    const tr_name *next_guess;  /* likely next sibling */
 };
 
 typedef struct tr_names tr_names;
@@ -66,6 +72,12 @@ const tr_name *tr_names_root(const tr_names *t);
  * "#attributes" and "#text" return `parent` itself. */
 const tr_name *tr_names_child(tr_names *t, const tr_name *parent, const char *key, size_t key_len,
                               tr_arena *arena);
+
+/* Like tr_names_child, for the key that follows sibling `prev` (NULL for
+ * the first key of an object). Checks the shape cache first, which on
+ * regular input answers without hashing. */
+const tr_name *tr_names_next(tr_names *t, const tr_name *parent, const tr_name *prev, const char *key,
+                             size_t key_len, tr_arena *arena);
 
 /* Number of interned names (for tests and memory accounting). */
 size_t tr_names_count(const tr_names *t);

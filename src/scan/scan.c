@@ -256,7 +256,8 @@ static tr_status walk_dir(tr_scan *s, const char *path, int depth)
     }
     closedir(d);
     if (rc == TR_OK) {
-        qsort(names, n, sizeof *names, cmp_names);
+        if (n > 1)
+            qsort(names, n, sizeof *names, cmp_names);
         tr_strbuf child;
         tr_strbuf_init(&child);
         for (size_t i = 0; i < n && rc == TR_OK && !s->stopped; i++) {
