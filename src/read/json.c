@@ -968,15 +968,23 @@ static tr_status reader_next(void *state, tr_builder *b)
             continue;
         /* nothing in this batch yet and the window ends inside a record */
         if (P.eof) {
-            if (tr_input_avail(R->in) == 0) {
-                if (R->state != TOP_VALUES) {
-                    char w[64];
-                    snprintf(w, sizeof w, "line %llu", (unsigned long long)R->line);
-                    tr_read_report(R->ctx, TR_SEV_ERROR, w, "top-level array not closed (truncated file?)");
-                }
+            if (tr_input_avail(R->in) > 0) {
+                /* cannot happen (at EOF the parser fails instead of asking
+                 * for more), but a hang would be worse than a lost tail */
+                char w[64];
+                snprintf(w, sizeof w, "offset %llu", (unsigned long long)tr_input_offset(R->in));
+                tr_read_report(R->ctx, TR_SEV_ERROR, w, "unparsed bytes at end of file; skipped");
+                R->ctx->records_skipped++;
                 R->finished = true;
                 return TR_OK;
             }
+            if (R->state != TOP_VALUES) {
+                char w[64];
+                snprintf(w, sizeof w, "line %llu", (unsigned long long)R->line);
+                tr_read_report(R->ctx, TR_SEV_ERROR, w, "top-level array not closed (truncated file?)");
+            }
+            R->finished = true;
+            return TR_OK;
         }
         tr_status st = tr_input_fill(R->in, true);
         if (st == TR_ERR_LIMIT) {
