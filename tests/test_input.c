@@ -154,10 +154,89 @@ static void gzip_truncated_and_damaged(void)
     free(gz);
 }
 
+
+/* Encodes UTF-8 text (BMP and astral) as UTF-16 with a byte-order mark. */
+static size_t to_utf16(const char *text, unsigned char *out, bool big_endian)
+{
+    size_t o = 0;
+    out[o++] = big_endian ? 0xFE : 0xFF;
+    out[o++] = big_endian ? 0xFF : 0xFE;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        unsigned cp;
+        if (*p < 0x80) {
+            cp = *p++;
+        } else if (*p < 0xE0) {
+            cp = (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+            p += 2;
+        } else if (*p < 0xF0) {
+            cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+            p += 3;
+        } else {
+            cp = (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 | (unsigned)(p[2] & 0x3F) << 6 |
+                 (p[3] & 0x3F);
+            p += 4;
+        }
+        unsigned units[2], n = 0;
+        if (cp >= 0x10000) {
+            units[n++] = 0xD800 + ((cp - 0x10000) >> 10);
+            units[n++] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+        } else {
+            units[n++] = cp;
+        }
+        for (unsigned k = 0; k < n; k++) {
+            out[o++] = (unsigned char)(big_endian ? units[k] >> 8 : units[k] & 0xFF);
+            out[o++] = (unsigned char)(big_endian ? units[k] & 0xFF : units[k] >> 8);
+        }
+    }
+    return o;
+}
+
+static void utf16_powershell_export(void)
+{
+    /* Windows PowerShell: Get-WinEvent | ConvertTo-Json | Out-File x.json
+     * writes UTF-16LE with a byte-order mark */
+    const char *text = "[\r\n  {\r\n    \"Id\": 4624,\r\n    \"Message\": \"caf\xC3\xA9 \xF0\x9F\x98\x80\"\r\n  },\r\n"
+                       "  {\"Id\": 4625}\r\n]\r\n";
+    unsigned char buf[512];
+    scan_result plain = {0}, r = {0};
+    scan_memory(&plain, "x.json", text, strlen(text));
+    CHECK_INT(plain.nevents, 2);
+    for (int be = 0; be < 2; be++) {
+        size_t n = to_utf16(text, buf, be);
+        scan_memory(&r, "x.json", buf, n);
+        CHECK_INT(r.nevents, 2);
+        CHECK_INT(r.ndiags, 0);
+        CHECK(r.dump_len == plain.dump_len && memcmp(r.dump, plain.dump, r.dump_len) == 0);
+        scan_result_free(&r);
+        /* from disk through windows of every small size */
+        const char *path = write_file("u16.json", buf, n);
+        for (size_t w = 1; w < 12; w++) {
+            tr_input_test_window = w;
+            scan_path(&r, path);
+            tr_input_test_window = 0;
+            CHECK_INT(r.nevents, 2);
+            CHECK_CONTAINS(r.dump, "caf\xC3\xA9 \xF0\x9F\x98\x80");
+            scan_result_free(&r);
+        }
+    }
+    scan_result_free(&plain);
+
+    /* a lone surrogate becomes U+FFFD; an odd final byte is reported */
+    unsigned char bad[] = {0xFF, 0xFE, '{', 0, '"', 0, 'a', 0, '"', 0, ':', 0, '"', 0, 0x00, 0xD8,
+                           'x', 0, '"', 0, '}', 0, '\n', 0, '{'};
+    scan_memory(&r, "bad16.json", bad, sizeof bad);
+    CHECK_INT(r.nevents, 1);
+    CHECK_CONTAINS(r.dump, "\"a\":\"\xEF\xBF\xBDx\"");
+    CHECK_CONTAINS(r.diags, "UTF-16 text ends with an odd byte");
+    scan_result_free(&r);
+}
+
 void suite_input(void)
 {
     RUN(small_windows_same_events);
     RUN(gzip_reads_like_plain);
     RUN(gzip_members_concatenated);
     RUN(gzip_truncated_and_damaged);
+    RUN(utf16_powershell_export);
 }

@@ -51,11 +51,6 @@ static int probe_w3c(const unsigned char *p, size_t n)
     return 0;
 }
 
-static int probe_utf16(const unsigned char *p, size_t n)
-{
-    return n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)) ? 60 : 0;
-}
-
 static int probe_sqlite(const unsigned char *p, size_t n)
 {
     return has_prefix(p, n, "SQLite format 3") ? 100 : 0;
@@ -71,15 +66,12 @@ static const tr_reader_ops w3c_format = {
 static const tr_reader_ops exchange_format = {
     .name = "exchange-log", .probe = probe_exchange_log,
     .unsupported_reason = "Exchange server log: no reader yet"};
-static const tr_reader_ops utf16_format = {
-    .name = "utf16-text", .probe = probe_utf16,
-    .unsupported_reason = "UTF-16 text: convert to UTF-8 meanwhile (iconv -f UTF-16)"};
 static const tr_reader_ops sqlite_format = {
     .name = "sqlite", .probe = probe_sqlite,
     .unsupported_reason = "SQLite database: no reader yet"};
 
 static const tr_reader_ops *const formats[TR_FORMAT_COUNT] = {
-    &tr_json_reader, &evtx_format, &w3c_format, &exchange_format, &utf16_format, &sqlite_format,
+    &tr_json_reader, &evtx_format, &w3c_format, &exchange_format, &sqlite_format,
 };
 
 const char *tr_format_name(size_t i) { return i < TR_FORMAT_COUNT ? formats[i]->name : NULL; }

@@ -6,6 +6,9 @@
  * and zlib inflating either of them. gzip members are inflated one after
  * another (`cat a.gz b.gz` is a valid gzip file); bytes after the last
  * member that are not another member are reported, not silently dropped.
+ * UTF-16 text (a byte-order mark first: what Windows PowerShell's Out-File
+ * and `>` write by default) is decoded to UTF-8 on the way in, so readers
+ * only ever see UTF-8.
  */
 #include "input.h"
 
@@ -28,6 +31,10 @@ struct tr_input {
     bool source_eof;
 
     bool gz;
+    int utf16;               /* 0: no; 1: little endian; 2: big endian */
+    bool utf16_done;
+    unsigned pending_high;   /* a high surrogate waiting for its pair */
+    size_t raw_pos, raw_len; /* undecoded UTF-16 bytes are raw[raw_pos, raw_len) */
     bool gz_done;            /* the last member ended and nothing follows */
     bool gz_between;         /* a member ended; the next may or may not come */
     z_stream zs;
@@ -130,6 +137,25 @@ static tr_status window_alloc(tr_input *in, uint64_t size_hint)
 
 static bool is_gzip_magic(const unsigned char *p, size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
 
+/* 1 for a UTF-16LE byte-order mark, 2 for UTF-16BE, 0 otherwise. */
+static int utf16_bom(const unsigned char *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE)
+        return 1;
+    if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF)
+        return 2;
+    return 0;
+}
+
+static tr_status utf16_start(tr_input *in, int order)
+{
+    in->raw = tr_malloc(RAW_CHUNK);
+    if (!in->raw)
+        return TR_ERR_NOMEM;
+    in->utf16 = order;
+    return TR_OK;
+}
+
 tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t errsz)
 {
     *out = NULL;
@@ -177,6 +203,8 @@ tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t
             }
         }
         st = gz_start(in, head, (size_t)n);
+    } else if (utf16_bom(head, (size_t)n)) {
+        st = utf16_start(in, utf16_bom(head, (size_t)n)); /* the mark itself is dropped */
     } else {
         memcpy(in->buf, head, (size_t)n);
         in->end = (size_t)n;
@@ -203,6 +231,17 @@ tr_status tr_input_open_memory(tr_input **out, const void *data, size_t len)
         st = window_alloc(in, 0);
         if (!st)
             st = gz_start(in, in->mem, 0);
+        if (st) {
+            tr_input_close(in);
+            return st;
+        }
+    } else if (utf16_bom(data, len)) {
+        in->mem_pos = 2;
+        in->raw_bytes = 2;
+        in->source_eof = len == 2;
+        st = window_alloc(in, len);
+        if (!st)
+            st = utf16_start(in, utf16_bom(data, len));
         if (st) {
             tr_input_close(in);
             return st;
@@ -245,6 +284,8 @@ bool tr_input_eof(const tr_input *in)
 {
     if (in->gz)
         return in->gz_done;
+    if (in->utf16)
+        return in->utf16_done;
     return in->source_eof;
 }
 
@@ -352,6 +393,84 @@ static tr_status gz_fill(tr_input *in)
     return TR_OK;
 }
 
+static void put_utf8(tr_input *in, unsigned cp)
+{
+    unsigned char *u = (unsigned char *)in->buf + in->end;
+    if (cp < 0x80) {
+        u[0] = (unsigned char)cp;
+        in->end += 1;
+    } else if (cp < 0x800) {
+        u[0] = (unsigned char)(0xC0 | cp >> 6);
+        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        in->end += 2;
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xE0 | cp >> 12);
+        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        in->end += 3;
+    } else {
+        u[0] = (unsigned char)(0xF0 | cp >> 18);
+        u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        in->end += 4;
+    }
+}
+
+/* Decodes UTF-16 from the source into the window as UTF-8. Lone surrogates
+ * become U+FFFD; an odd byte at the very end is reported. */
+static tr_status utf16_fill(tr_input *in)
+{
+    while (!in->utf16_done && in->cap - in->end >= 4) {
+        if (in->raw_len - in->raw_pos < 2) {
+            size_t left = in->raw_len - in->raw_pos;
+            if (left)
+                in->raw[0] = in->raw[in->raw_pos];
+            in->raw_pos = 0;
+            in->raw_len = left;
+            if (in->source_eof) {
+                if (in->pending_high)
+                    put_utf8(in, 0xFFFD);
+                in->pending_high = 0;
+                in->utf16_done = true;
+                if (left) {
+                    snprintf(in->err, sizeof in->err, "UTF-16 text ends with an odd byte");
+                    return input_fail(in, TR_ERR_FORMAT);
+                }
+                break;
+            }
+            long r = source_read(in, in->raw + left, RAW_CHUNK - left);
+            if (r < 0)
+                return input_fail(in, TR_ERR_IO);
+            in->raw_len += (size_t)r;
+            continue;
+        }
+        const unsigned char *b = in->raw + in->raw_pos;
+        unsigned u = in->utf16 == 1 ? (unsigned)(b[0] | b[1] << 8) : (unsigned)(b[0] << 8 | b[1]);
+        in->raw_pos += 2;
+        if (in->pending_high) {
+            unsigned hi = in->pending_high;
+            in->pending_high = 0;
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                put_utf8(in, 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00));
+                continue;
+            }
+            put_utf8(in, 0xFFFD);
+            if (in->cap - in->end < 4) { /* no room left for this unit: keep it */
+                in->raw_pos -= 2;
+                break;
+            }
+        }
+        if (u >= 0xD800 && u <= 0xDBFF)
+            in->pending_high = u;
+        else if (u >= 0xDC00 && u <= 0xDFFF)
+            put_utf8(in, 0xFFFD);
+        else
+            put_utf8(in, u);
+    }
+    return TR_OK;
+}
+
 tr_status tr_input_fill(tr_input *in, bool grow)
 {
     if (!in->buf) /* memory used in place: everything is already there */
@@ -366,7 +485,9 @@ tr_status tr_input_fill(tr_input *in, bool grow)
         in->start = 0;
         in->end = keep;
     }
-    if (in->end == in->cap) {
+    /* full: no room for one more decoded character (4 bytes when decoding
+     * UTF-16, 1 otherwise) */
+    if (in->cap - in->end < (in->utf16 ? 4u : 1u)) {
         if (!grow)
             return TR_OK;
         if (in->cap >= TR_INPUT_MAX_WINDOW) {
@@ -382,6 +503,8 @@ tr_status tr_input_fill(tr_input *in, bool grow)
     }
     if (in->gz)
         return gz_fill(in);
+    if (in->utf16)
+        return utf16_fill(in);
     while (in->end < in->cap && !in->source_eof) {
         long r = source_read(in, in->buf + in->end, in->cap - in->end);
         if (r < 0)
@@ -401,7 +524,7 @@ tr_status tr_input_peek(tr_input *in, size_t n)
         tr_status st = tr_input_fill(in, in->cap < n);
         if (st)
             return st;
-        if (tr_input_avail(in) == before && in->end == in->cap && in->cap >= n)
+        if (tr_input_avail(in) == before) /* full, or nothing more to come */
             break;
     }
     return TR_OK;

@@ -27,7 +27,7 @@
 #include "input.h"
 
 #define TR_READ_MAX_SHOWN 20u  /* diagnostics passed on per file */
-#define TR_FORMAT_COUNT 6u     /* entries in the format table (format.c) */
+#define TR_FORMAT_COUNT 5u     /* entries in the format table (format.c) */
 
 /* Per-file reading context: identity, reporting and counters. */
 typedef struct tr_read_ctx {
