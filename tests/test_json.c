@@ -482,6 +482,57 @@ static void record_too_large(void)
     scan_result_free(&r);
 }
 
+
+static void long_names_dropped(void)
+{
+    /* a 2,000-byte key, and 30 nested 100-byte keys (3,000 bytes of path):
+     * both over TR_NAME_MAX (1,024); their fields are dropped and reported,
+     * the rest of the record is kept */
+    char text[16384];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "{\"ok\":1,\"");
+    memset(text + n, 'k', 2000);
+    n += 2000;
+    n += (size_t)snprintf(text + n, sizeof text - n, "\":\"v\",\"nest\":");
+    for (int i = 0; i < 30; i++) {
+        text[n++] = '{';
+        if (i == 0)
+            n += (size_t)snprintf(text + n, sizeof text - n, "\"short\":3,");
+        text[n++] = '"';
+        memset(text + n, 'a' + i % 26, 100);
+        n += 100;
+        text[n++] = '"';
+        text[n++] = ':';
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "[1,2]");
+    for (int i = 0; i < 30; i++)
+        text[n++] = '}';
+    n += (size_t)snprintf(text + n, sizeof text - n, ",\"tail\":2}\n");
+    probe p = {.names = {"ok", "tail"}};
+    scan_result r = {0};
+    r.hook = probe_hook;
+    r.hook_ctx = &p;
+    scan_memory(&r, "long.json", text, n);
+    CHECK_INT(r.nevents, 1);
+    CHECK_GOT(&p, 0, 0, "1");
+    CHECK_GOT(&p, 0, 1, "2");
+    CHECK_CONTAINS(r.diags, "warning|long.json|line 1|field names longer than 1024 bytes; those fields were dropped");
+    CHECK(strstr(r.dump, "kkkk") == NULL);
+    CHECK_CONTAINS(r.dump, "\"nest.short\":3"); /* a leaf under the limit is kept */
+    scan_result_free(&r);
+}
+
+static void escaped_line_break_fails_fast(void)
+{
+    /* a backslash before a line break is an invalid escape, reported where it
+     * is: the broken string must not swallow the lines that follow */
+    scan_result r = {0};
+    scan_text(&r, "{\"a\":\"x\\\n{\"b\":1}\n{\"c\":2}\n");
+    CHECK_INT(r.nevents, 2);
+    CHECK_CONTAINS(r.diags, "error|test.json|line 1, column 8|invalid escape \\0x0a in string");
+    scan_result_free(&r);
+}
+
 void suite_json(void)
 {
     RUN(jsonl_basic);
@@ -500,4 +551,6 @@ void suite_json(void)
     RUN(bom_and_whitespace);
     RUN(huge_line);
     RUN(record_too_large);
+    RUN(long_names_dropped);
+    RUN(escaped_line_break_fails_fast);
 }

@@ -121,6 +121,28 @@ static void arena_reuse(void)
     tr_arena_free(&a);
 }
 
+
+static void arena_rollback(void)
+{
+    tr_arena a;
+    tr_arena_init(&a, 1024);
+    char *keep = tr_arena_strndup(&a, "kept", 4);
+    tr_arena_mark m = tr_arena_get_mark(&a);
+    size_t before = a.total;
+    for (int round = 0; round < 100; round++) {
+        /* a failed record: ordinary and oversized allocations, then rollback */
+        for (int i = 0; i < 50; i++)
+            CHECK(tr_arena_alloc(&a, 100) != NULL);
+        CHECK(tr_arena_alloc(&a, 50000) != NULL);
+        tr_arena_rollback(&a, m);
+    }
+    CHECK_STRN(keep, 4, "kept");
+    CHECK(a.total <= before + 8 * 1024); /* spare blocks at most, nothing oversized */
+    char *next = tr_arena_alloc(&a, 8);
+    CHECK(next == keep + 8); /* allocation resumes right after the mark */
+    tr_arena_free(&a);
+}
+
 void suite_util(void)
 {
     RUN(time_forms);
@@ -129,4 +151,5 @@ void suite_util(void)
     RUN(utf8_validation);
     RUN(json_escape);
     RUN(arena_reuse);
+    RUN(arena_rollback);
 }

@@ -83,6 +83,7 @@ void tr_builder_batch_begin(tr_builder *b)
 {
     tr_arena_reset(&b->arena);
     b->nevents = 0;
+    b->event_mark = tr_arena_get_mark(&b->arena);
 }
 
 tr_batch tr_builder_batch(const tr_builder *b)
@@ -98,9 +99,17 @@ void tr_builder_event_begin(tr_builder *b)
     b->time = TR_TIME_NONE;
     b->time_prio = 0;
     b->overflow = false;
+    b->long_names = false;
+    b->event_mark = tr_arena_get_mark(&b->arena);
 }
 
-void tr_builder_event_abort(tr_builder *b) { tr_builder_event_begin(b); }
+void tr_builder_event_abort(tr_builder *b)
+{
+    /* a record that failed must not leave its copies behind: a file of bad
+     * records would otherwise grow the batch arena without bound */
+    tr_arena_rollback(&b->arena, b->event_mark);
+    tr_builder_event_begin(b);
+}
 
 /* Grows *arr (element size sz) to hold at least need elements. */
 static bool grow(void **arr, size_t *cap, size_t need, size_t sz)
@@ -151,6 +160,10 @@ static bool push_field(tr_builder *b, const tr_name *name, const tr_value *v)
 
 bool tr_builder_add(tr_builder *b, const tr_name *name, const tr_value *v)
 {
+    if (name->overlong) {
+        b->long_names = true;
+        return true;
+    }
     if (name->time_prio)
         note_time(b, name, v);
     return push_field(b, name, v);
@@ -170,6 +183,11 @@ bool tr_builder_item_push(tr_builder *b, const tr_value *v)
 
 bool tr_builder_add_list(tr_builder *b, const tr_name *name, size_t mark)
 {
+    if (name->overlong) {
+        b->long_names = true;
+        b->nstack = mark;
+        return true;
+    }
     size_t n = b->nstack - mark;
     if (!grow((void **)&b->items, &b->items_cap, b->nitems + n, sizeof *b->items))
         return false;

@@ -67,6 +67,8 @@ typedef struct tr_builder {
     tr_time time;
     uint8_t time_prio;
     bool overflow;           /* hit TR_EVENT_MAX_FIELDS/ITEMS: the reader reports it */
+    bool long_names;         /* fields with names over TR_NAME_MAX were dropped: the reader reports it */
+    tr_arena_mark event_mark; /* arena state when the event began: abort rolls back to it */
     /* the batch */
     const tr_event **events;
     size_t nevents, events_cap;

@@ -20,9 +20,11 @@
 
 #define TR_NAMES_MAX 65536u   /* interned names per reader; beyond: transient */
 #define TR_ALIAS_MAX 256u     /* longest alias we derive; longer names get none */
+#define TR_NAMES_MAX_BYTES (16u << 20) /* interned name storage; beyond: transient */
 
 struct tr_names {
     tr_name root;
+    tr_name overlong;       /* sentinel returned for names over TR_NAME_MAX */
     const tr_name **slots;  /* open addressing; NULL = empty */
     size_t mask;            /* slots - 1, a power of two minus one */
     size_t count;
@@ -44,6 +46,10 @@ tr_names *tr_names_create(void)
     t->root.key = "";
     t->root.full_hash = TR_HASH_SEED;
     t->root.interned = 1;
+    t->overlong.full = "";
+    t->overlong.key = "";
+    t->overlong.interned = 1;
+    t->overlong.overlong = 1;
     tr_arena_init(&t->store, 64 * 1024);
     return t;
 }
@@ -248,12 +254,16 @@ static bool names_grow(tr_names *t)
 const tr_name *tr_names_child(tr_names *t, const tr_name *parent, const char *key, size_t key_len,
                               tr_arena *arena)
 {
+    if (parent->overlong)
+        return parent;
     /* XML-to-JSON renderings: attributes and text belong to the element */
     if (key_len > 0 && key[0] == '#' &&
         ((key_len == 11 && memcmp(key, "#attributes", 11) == 0) ||
          (key_len == 5 && memcmp(key, "#text", 5) == 0)))
         return parent;
 
+    if ((size_t)parent->full_len + 1 + key_len > TR_NAME_MAX)
+        return &t->overlong;
     uint32_t h = parent->full_len ? tr_hash_byte(parent->full_hash, '.') : parent->full_hash;
     h = tr_hash_continue(h, key, key_len);
 
@@ -263,7 +273,7 @@ const tr_name *tr_names_child(tr_names *t, const tr_name *parent, const char *ke
             memcmp(nm->key, key, key_len) == 0)
             return nm;
     }
-    if (t->count >= TR_NAMES_MAX)
+    if (t->count >= TR_NAMES_MAX || t->store.total >= TR_NAMES_MAX_BYTES)
         return make_name(arena, parent, key, key_len, h);
 
     tr_name *nm = make_name(&t->store, parent, key, key_len, h);

@@ -33,6 +33,12 @@
 
 #include "../util/arena.h"
 
+/* Flattened names longer than this are not kept: tr_names_child returns the
+ * table's "overlong" name, whose fields the builder drops (and readers
+ * report). Real names are tens of bytes; without the cap, long keys nested
+ * deeply would make names quadratic in the input. */
+#define TR_NAME_MAX 1024u
+
 /* Alias priority: who wins when two fields of one event share an alias. */
 enum { TR_ALIAS_NONE = 0, TR_ALIAS_SYSTEM = 1, TR_ALIAS_PAYLOAD = 2 };
 
@@ -51,6 +57,7 @@ struct tr_name {
     uint8_t time_prio;      /* > 0: this field holds the event time; higher wins */
     uint8_t depth;          /* path components */
     uint8_t interned;       /* 1: owned by the table; 0: transient, in a batch arena */
+    uint8_t overlong;       /* 1: the sentinel for names over TR_NAME_MAX (and their children) */
     /* Shape cache, owned by the table (mutable even through const pointers):
      * records repeat their key order, so the child that followed `prev`
      * last time is the likely next one (see tr_names_next). */
@@ -69,7 +76,8 @@ const tr_name *tr_names_root(const tr_names *t);
 
 /* The child `key` of `parent`. Interns it when the table has room, else
  * builds a transient name in `arena`. Returns NULL only when out of memory.
- * "#attributes" and "#text" return `parent` itself. */
+ * "#attributes" and "#text" return `parent` itself. A name that would be
+ * longer than TR_NAME_MAX returns the overlong sentinel. */
 const tr_name *tr_names_child(tr_names *t, const tr_name *parent, const char *key, size_t key_len,
                               tr_arena *arena);
 

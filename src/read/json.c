@@ -228,7 +228,19 @@ static int string_slow(parser *P, const char *s, const char **out, size_t *out_l
             break;
         if (c == '\n' || c == '\r')
             return fail(P, q, "line break inside a string (truncated record?)");
-        q += c == '\\' ? 2 : 1;
+        if (c == '\\') {
+            /* check the escape here: a backslash before a line break must
+             * not let one broken string swallow the lines that follow */
+            if (q + 1 >= P->end)
+                return more(P, q + 1);
+            if (!strchr("\"\\/bfnrtu", q[1]) || q[1] == '\0') {
+                char sb[8];
+                return fail(P, q, "invalid escape \\%s in string", show_byte((unsigned char)q[1], sb));
+            }
+            q += 2;
+        } else {
+            q++;
+        }
     }
     size_t raw = (size_t)(q - s);
     char *dst = tr_arena_alloc(&P->b->arena, TR_UTF8_REPAIR_MAX(raw) + 1);
@@ -722,6 +734,12 @@ static int parse_record(parser *P, json_reader *R)
         snprintf(w, sizeof w, "line %llu", (unsigned long long)rec_line);
         tr_read_report(R->ctx, TR_SEV_WARNING, w, "record has more than %u fields or %u list items; the rest were dropped",
                        TR_EVENT_MAX_FIELDS, TR_EVENT_MAX_ITEMS);
+    }
+    if (P->b->long_names) {
+        char w[64];
+        snprintf(w, sizeof w, "line %llu", (unsigned long long)rec_line);
+        tr_read_report(R->ctx, TR_SEV_WARNING, w, "field names longer than %u bytes; those fields were dropped",
+                       TR_NAME_MAX);
     }
     if (P->repaired) {
         char w[64];

@@ -97,6 +97,23 @@ void tr_arena_reset(tr_arena *a)
     a->end = NULL;
 }
 
+void tr_arena_rollback(tr_arena *a, tr_arena_mark m)
+{
+    while (a->head && a->head != m.head) {
+        tr_arena_block *b = a->head;
+        a->head = b->next;
+        if (b->size == a->block_size) {
+            b->next = a->spare;
+            a->spare = b;
+        } else {
+            a->total -= b->size;
+            tr_free(b);
+        }
+    }
+    a->cur = m.cur;
+    a->end = m.end;
+}
+
 static void arena_free_chain(tr_arena_block *b)
 {
     while (b) {

@@ -32,6 +32,21 @@ void tr_arena_init(tr_arena *a, size_t block_size);
 void *tr_arena_alloc(tr_arena *a, size_t size);
 /* Copies len bytes and appends a NUL. */
 char *tr_arena_strndup(tr_arena *a, const char *s, size_t len);
+/* A point to roll back to: everything allocated after it can be dropped
+ * at once (a record that failed to parse), leaving what came before. */
+typedef struct tr_arena_mark {
+    tr_arena_block *head;
+    char *cur, *end;
+} tr_arena_mark;
+
+static inline tr_arena_mark tr_arena_get_mark(const tr_arena *a)
+{
+    return (tr_arena_mark){a->head, a->cur, a->end};
+}
+/* Drops every allocation made since `m` (taken from this arena since its
+ * last reset). Blocks added since go back to the spare list or the
+ * allocator, so repeated failures cannot grow memory. */
+void tr_arena_rollback(tr_arena *a, tr_arena_mark m);
 /* Forgets every allocation; keeps ordinary blocks for reuse, frees oversized ones. */
 void tr_arena_reset(tr_arena *a);
 void tr_arena_free(tr_arena *a);
