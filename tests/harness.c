@@ -226,10 +226,12 @@ int main(int argc, char **argv)
     suite_util();
     suite_event();
     suite_json();
+    suite_evtx();
     suite_input();
     suite_scan();
     suite_alloc();
     suite_shared();
+    suite_evtx_reference();
     suite_cli();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;

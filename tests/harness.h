@@ -112,10 +112,12 @@ char *read_all(const char *path, size_t *len);
 void suite_util(void);
 void suite_event(void);
 void suite_json(void);
+void suite_evtx(void);
 void suite_input(void);
 void suite_scan(void);
 void suite_alloc(void);
 void suite_shared(void);
 void suite_cli(void);
+void suite_evtx_reference(void);
 
 #endif

@@ -17,12 +17,12 @@ static void detect_by_content(void)
     CHECK_INT(r.stats.per_format_files[0], 1);
     scan_result_free(&r);
 
-    /* an EVTX header in a file named .json is not JSON */
+    /* an EVTX header in a file named .json is not JSON: the EVTX reader
+     * takes it (and finds it truncated) */
     static const char evtx[] = "ElfFile\0\0\0\0\0\0\0\0\0";
     scan_memory(&r, "export.json", evtx, sizeof evtx);
     CHECK_INT(r.nevents, 0);
-    CHECK_INT(r.stats.skip_unsupported, 1);
-    CHECK_INT(r.stats.per_format_skipped[1], 1);
+    CHECK_INT(r.stats.per_format_files[1], 1);
     CHECK_CONTAINS(r.diags, "EVTX");
     scan_result_free(&r);
 

@@ -27,15 +27,6 @@ static bool has_prefix(const unsigned char *p, size_t n, const char *lit)
     return n >= l && memcmp(p, lit, l) == 0;
 }
 
-static int probe_evtx(const unsigned char *p, size_t n)
-{
-    if (has_prefix(p, n, "ElfFile"))
-        return 100;
-    if (has_prefix(p, n, "ElfChnk")) /* a bare chunk, as carved from memory or disk */
-        return 90;
-    return 0;
-}
-
 static int probe_exchange_log(const unsigned char *p, size_t n)
 {
     size_t i = skip_bom_ws(p, n);
@@ -56,10 +47,6 @@ static int probe_sqlite(const unsigned char *p, size_t n)
     return has_prefix(p, n, "SQLite format 3") ? 100 : 0;
 }
 
-static const tr_reader_ops evtx_format = {
-    .name = "evtx", .probe = probe_evtx,
-    .unsupported_reason = "Windows event log (EVTX): no native reader yet; export it to JSON "
-                          "(evtx_dump -o jsonl) meanwhile"};
 static const tr_reader_ops w3c_format = {
     .name = "w3c", .probe = probe_w3c,
     .unsupported_reason = "W3C extended log (IIS): no reader yet"};
@@ -71,7 +58,7 @@ static const tr_reader_ops sqlite_format = {
     .unsupported_reason = "SQLite database: no reader yet"};
 
 static const tr_reader_ops *const formats[TR_FORMAT_COUNT] = {
-    &tr_json_reader, &evtx_format, &w3c_format, &exchange_format, &sqlite_format,
+    &tr_json_reader, &tr_evtx_reader, &w3c_format, &exchange_format, &sqlite_format,
 };
 
 const char *tr_format_name(size_t i) { return i < TR_FORMAT_COUNT ? formats[i]->name : NULL; }

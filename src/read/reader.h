@@ -7,7 +7,7 @@
  * token): each format has a probe that scores the first bytes of the file,
  * and the best score wins. Formats are listed once, in format.c; a format
  * without a reader is still recognised, so that a file is skipped with a
- * precise reason ("EVTX: no reader yet") instead of "unknown".
+ * precise reason ("W3C extended log (IIS): no reader yet") instead of "unknown".
  *
  * Reporting: readers never print. They call tr_read_report(), which counts
  * every problem and passes the first TR_READ_MAX_SHOWN of each file to the
@@ -68,5 +68,6 @@ const tr_reader_ops *tr_format_detect(const unsigned char *head, size_t len, siz
 
 /* The readers (defined in their own files). */
 extern const tr_reader_ops tr_json_reader;
+extern const tr_reader_ops tr_evtx_reader; /* evtx.c: Windows event logs, ElfFile/ElfChnk */
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "traccia.h"
+#include "timeutil.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -27,7 +28,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void tr_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -185,7 +186,7 @@ size_t tr_time_format(tr_time t, char *buf)
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    tr_civil_from_days(days, &y, &m, &d);
     int n = snprintf(buf, TR_TIME_BUFSIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%07lldZ", (long long)y, m, d,
                      (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
                      (long long)(ns / 100));
