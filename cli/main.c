@@ -9,7 +9,7 @@ static void usage(FILE *out)
 {
     fputs("usage: traccia <command> [options] PATH...\n"
           "\n"
-          "traccia reads evidence (Windows event logs exported as JSON today; EVTX,\n"
+          "traccia reads evidence (Windows event logs: .evtx, or exported as JSON;\n"
           "IIS, Exchange and network logs as their readers land) and reports what\n"
           "it found. Formats are recognised from content, .gz files are read as is.\n"
           "\n"
