@@ -91,9 +91,6 @@ bool tr_builder_add(tr_builder *b, const tr_name *name, const tr_value *v);
 static inline size_t tr_builder_item_mark(const tr_builder *b) { return b->nstack; }
 bool tr_builder_item_push(tr_builder *b, const tr_value *v);
 bool tr_builder_add_list(tr_builder *b, const tr_name *name, size_t mark);
-/* Drops items pushed since mark (used when a list turns out to be a list of
- * objects, whose members become fields of their own). */
-static inline void tr_builder_item_drop(tr_builder *b, size_t mark) { b->nstack = mark; }
 /* Seals the event into the batch. Returns false when out of memory. */
 bool tr_builder_event_end(tr_builder *b, const tr_origin *origin);
 void tr_builder_event_abort(tr_builder *b);

@@ -275,7 +275,6 @@ const char *tr_input_data(const tr_input *in) { return in->data ? in->data + in-
 size_t tr_input_avail(const tr_input *in) { return in->end - in->start; }
 uint64_t tr_input_offset(const tr_input *in) { return in->base + in->start; }
 uint64_t tr_input_raw_bytes(const tr_input *in) { return in->raw_bytes; }
-bool tr_input_is_gzip(const tr_input *in) { return in->gz; }
 const char *tr_input_error(const tr_input *in) { return in->err; }
 
 tr_status tr_input_status(const tr_input *in) { return in->failed; }

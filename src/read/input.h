@@ -49,7 +49,6 @@ void tr_input_consume(tr_input *in, size_t n);
 uint64_t tr_input_offset(const tr_input *in);
 /* Bytes taken from the source so far (compressed bytes for gzip). */
 uint64_t tr_input_raw_bytes(const tr_input *in);
-bool tr_input_is_gzip(const tr_input *in);
 
 /* Brings more bytes into the window. Invalidates pointers into it. With
  * `grow`, the window may double (up to TR_INPUT_MAX_WINDOW) when it is full
