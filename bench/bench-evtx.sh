@@ -32,7 +32,7 @@ run() { # label, records-counting command...; prints "label median_s rss_kb reco
   local secs=() rss=0 recs=0
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o bench/data/time.txt "$@" > bench/data/out.txt 2>/dev/null || true
-    read -r s m < bench/data/time.txt
+    read -r s m < <(tail -n 1 bench/data/time.txt) # after "Command exited with non-zero status" 
     secs+=("$s"); [ "$m" -gt "$rss" ] && rss=$m
   done
   case $label in

@@ -38,7 +38,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # run CMD... -> prints "seconds maxrss_kb"; stdout of the command to bench/data/last.out
 timed() {
   /usr/bin/time -f "%e %M" -o bench/data/time.txt "$@" > bench/data/last.out 2>/dev/null
-  cat bench/data/time.txt
+  tail -n 1 bench/data/time.txt # after "Command exited with non-zero status", if any
 }
 
 measure_traccia() { # file -> "median_s rss_kb events"
