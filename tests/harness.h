@@ -119,5 +119,6 @@ void suite_alloc(void);
 void suite_shared(void);
 void suite_cli(void);
 void suite_evtx_reference(void);
+void suite_w3c(void);
 
 #endif

@@ -33,23 +33,11 @@ static int probe_exchange_log(const unsigned char *p, size_t n)
     return has_prefix(p + i, n - i, "#Software: Microsoft Exchange") ? 95 : 0;
 }
 
-static int probe_w3c(const unsigned char *p, size_t n)
-{
-    size_t i = skip_bom_ws(p, n);
-    if (has_prefix(p + i, n - i, "#Software: Microsoft Internet Information Services") ||
-        has_prefix(p + i, n - i, "#Version: 1.0") || has_prefix(p + i, n - i, "#Fields: "))
-        return 90;
-    return 0;
-}
-
 static int probe_sqlite(const unsigned char *p, size_t n)
 {
     return has_prefix(p, n, "SQLite format 3") ? 100 : 0;
 }
 
-static const tr_reader_ops w3c_format = {
-    .name = "w3c", .probe = probe_w3c,
-    .unsupported_reason = "W3C extended log (IIS): no reader yet"};
 static const tr_reader_ops exchange_format = {
     .name = "exchange-log", .probe = probe_exchange_log,
     .unsupported_reason = "Exchange server log: no reader yet"};
@@ -58,7 +46,7 @@ static const tr_reader_ops sqlite_format = {
     .unsupported_reason = "SQLite database: no reader yet"};
 
 static const tr_reader_ops *const formats[TR_FORMAT_COUNT] = {
-    &tr_json_reader, &tr_evtx_reader, &w3c_format, &exchange_format, &sqlite_format,
+    &tr_json_reader, &tr_evtx_reader, &tr_w3c_reader, &exchange_format, &sqlite_format,
 };
 
 const char *tr_format_name(size_t i) { return i < TR_FORMAT_COUNT ? formats[i]->name : NULL; }

@@ -1,0 +1,300 @@
+/*
+ * w3c.c — the W3C extended log reader: IIS logs (inetpub\logs\LogFiles\
+ * W3SVC*\u_ex*.log), the web-server evidence of an Exchange intrusion.
+ *
+ * Format: directive lines start with '#': "#Software:", "#Version:",
+ * "#Date:", and "#Fields:", which names the space-separated columns of the
+ * data lines that follow — and may change in the middle of a file (IIS
+ * writes a new header block when its logging configuration changes or the
+ * service restarts). A data line holds one value per field; "-" means no
+ * value; spaces inside the user agent are written as '+'. Dates and times
+ * are UTC.
+ *
+ * Events: one per data line, fields named as Sigma's webserver taxonomy
+ * names them, so that SigmaHQ's rules/web run unchanged: the W3C names as
+ * they are (c-ip, cs-method, cs-uri-stem, cs-uri-query, sc-status, ...),
+ * and the prefix-header form cs(User-Agent) as cs-user-agent (likewise
+ * cs(Referer), cs(Cookie), cs(Host) and any other header, lower-cased).
+ * "-" becomes null; numbers become integers (text kept); the event time is
+ * date + time. The directives' software and version are not fields: they
+ * describe the file, not the request.
+ *
+ * Bad input: a data line before any #Fields, or whose value count differs
+ * from it, is reported with its line number and skipped. Lines are limited
+ * by the input window (64 MiB). Invalid UTF-8 is repaired and reported.
+ *
+ * Workload: lines of 150–500 bytes, 14–22 fields; zero copy except for
+ * user agents with '+' and repaired text, which go to the batch arena.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/alloc.h"
+#include "../util/utf8.h"
+#include "reader.h"
+
+#define TR_W3C_MAX_FIELDS 128u /* columns of one #Fields line; IIS has at most ~30 */
+#define TR_W3C_BATCH 1024u
+
+typedef struct w3c_reader {
+    tr_input *in;
+    tr_read_ctx *ctx;
+    uint64_t line;                       /* number of the first unconsumed line */
+    const tr_name *fields[TR_W3C_MAX_FIELDS];
+    unsigned nfields;                    /* 0: no #Fields seen yet */
+    unsigned plus_is_space;              /* bitmask over the first 32 fields: '+' decodes to ' ' */
+    int date_field, time_field;          /* column indexes, -1 if absent */
+    bool finished;
+} w3c_reader;
+
+/* The Sigma name of a W3C field: "cs(User-Agent)" -> "cs-user-agent". */
+static size_t sigma_name(const char *f, size_t n, char *out, size_t cap)
+{
+    const char *open = memchr(f, '(', n);
+    if (!open || f[n - 1] != ')' || n >= cap)
+        return 0; /* plain names are already the taxonomy's */
+    size_t o = 0;
+    for (const char *p = f; p < open; p++)
+        out[o++] = *p;
+    out[o++] = '-';
+    for (const char *p = open + 1; p < f + n - 1; p++)
+        out[o++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    return o;
+}
+
+static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, const char *end)
+{
+    R->nfields = 0;
+    R->plus_is_space = 0;
+    R->date_field = R->time_field = -1;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *s = p;
+        while (p < end && *p != ' ' && *p != '\t')
+            p++;
+        if (p == s)
+            break;
+        if (R->nfields == TR_W3C_MAX_FIELDS) {
+            char w[48];
+            snprintf(w, sizeof w, "line %llu", (unsigned long long)R->line);
+            tr_read_report(R->ctx, TR_SEV_WARNING, w, "more than %u fields; the rest are ignored", TR_W3C_MAX_FIELDS);
+            break;
+        }
+        char buf[256];
+        size_t n = sigma_name(s, (size_t)(p - s), buf, sizeof buf);
+        const char *name = n ? buf : s;
+        size_t len = n ? n : (size_t)(p - s);
+        const tr_name *nm = tr_names_child(b->names, tr_names_root(b->names), name, len, &b->arena);
+        if (!nm)
+            return;
+        unsigned i = R->nfields++;
+        R->fields[i] = nm;
+        if (len == 4 && memcmp(name, "date", 4) == 0)
+            R->date_field = (int)i;
+        else if (len == 4 && memcmp(name, "time", 4) == 0)
+            R->time_field = (int)i;
+        else if (i < 32 && len == 13 && memcmp(name, "cs-user-agent", 13) == 0)
+            R->plus_is_space |= 1u << i;
+    }
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0 || n > 18)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Adds one value. Returns false when out of memory. */
+static bool add_value(w3c_reader *R, tr_builder *b, unsigned i, const char *s, size_t n, unsigned *repaired)
+{
+    tr_value v = {.type = TR_STR, .str = s, .len = (uint32_t)n};
+    if (n == 1 && s[0] == '-') {
+        v.type = TR_NULL;
+        v.str = NULL;
+        v.len = 0;
+        return tr_builder_add(b, R->fields[i], &v);
+    }
+    bool plus = i < 32 && (R->plus_is_space >> i & 1u) && memchr(s, '+', n);
+    size_t bad = tr_utf8_find_invalid(s, n);
+    if (plus || bad < n) {
+        char *c = tr_arena_alloc(&b->arena, TR_UTF8_REPAIR_MAX(n) + 1);
+        if (!c)
+            return false;
+        size_t len = bad < n ? tr_utf8_repair(s, n, c) : (memcpy(c, s, n), n);
+        if (plus)
+            for (size_t k = 0; k < len; k++)
+                if (c[k] == '+')
+                    c[k] = ' ';
+        if (bad < n) {
+            v.flags |= TR_VALUE_REPAIRED;
+            (*repaired)++;
+        }
+        v.str = c;
+        v.len = (uint32_t)len;
+    } else if (all_digits(s, n)) {
+        v.type = TR_INT;
+        v.as.i = 0;
+        for (size_t k = 0; k < n; k++)
+            v.as.i = v.as.i * 10 + (s[k] - '0');
+    }
+    return tr_builder_add(b, R->fields[i], &v);
+}
+
+/* One data line [p, end) (without its line break). P_ERR-like results are
+ * reported here; returns false only when out of memory. */
+static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *end, uint64_t offset)
+{
+    char where[48];
+    snprintf(where, sizeof where, "line %llu", (unsigned long long)R->line);
+    if (!R->nfields) {
+        tr_read_report(R->ctx, TR_SEV_ERROR, where, "data line before any #Fields directive; skipped");
+        R->ctx->records_skipped++;
+        return true;
+    }
+    tr_builder_event_begin(b);
+    unsigned i = 0, repaired = 0;
+    const char *date = NULL, *time = NULL;
+    size_t date_len = 0, time_len = 0;
+    while (p < end) {
+        const char *s = p;
+        while (p < end && *p != ' ')
+            p++;
+        if (i < R->nfields) {
+            if ((int)i == R->date_field)
+                date = s, date_len = (size_t)(p - s);
+            else if ((int)i == R->time_field)
+                time = s, time_len = (size_t)(p - s);
+            if (!add_value(R, b, i, s, (size_t)(p - s), &repaired))
+                return false;
+        }
+        i++;
+        if (p < end)
+            p++; /* the single space between values */
+    }
+    if (i != R->nfields) {
+        tr_builder_event_abort(b);
+        tr_read_report(R->ctx, TR_SEV_ERROR, where, "%u value(s) where #Fields names %u; line skipped", i, R->nfields);
+        R->ctx->records_skipped++;
+        return true;
+    }
+    if (date && time && date_len == 10 && time_len >= 8 && time_len < 32) {
+        char iso[48];
+        memcpy(iso, date, 10);
+        iso[10] = 'T';
+        memcpy(iso + 11, time, time_len);
+        tr_time t;
+        if (tr_time_parse(iso, 11 + time_len, &t) == TR_OK)
+            b->time = t;
+    }
+    if (repaired) {
+        R->ctx->values_repaired += repaired;
+        tr_read_report(R->ctx, TR_SEV_WARNING, where, "invalid UTF-8 in %u value(s), replaced by U+FFFD", repaired);
+    }
+    tr_origin o = {.path = R->ctx->path, .format = "w3c", .record = R->line, .offset = offset};
+    return tr_builder_event_end(b, &o);
+}
+
+static tr_status reader_next(void *state, tr_builder *b)
+{
+    w3c_reader *R = state;
+    tr_builder_batch_begin(b);
+    while (!R->finished) {
+        const char *data = tr_input_data(R->in);
+        size_t avail = tr_input_avail(R->in);
+        bool eof = tr_input_eof(R->in);
+        const char *p = data, *end = data + avail;
+        while (p < end && b->nevents < TR_W3C_BATCH) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl && !eof)
+                break; /* the line goes on in the next window */
+            const char *le = nl ? nl : end;
+            uint64_t offset = tr_input_offset(R->in) + (uint64_t)(p - data);
+            const char *content_end = le > p && le[-1] == '\r' ? le - 1 : le;
+            if (p == data && R->line == 1 && content_end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+                p += 3; /* a byte-order mark */
+            if (p < content_end && *p == '#') {
+                static const char fields[] = "#Fields:";
+                if ((size_t)(content_end - p) >= sizeof fields - 1 && memcmp(p, fields, sizeof fields - 1) == 0)
+                    parse_fields_directive(R, b, p + sizeof fields - 1, content_end);
+            } else if (p < content_end) {
+                if (!data_line(R, b, p, content_end, offset))
+                    return TR_ERR_NOMEM;
+            }
+            R->line++;
+            p = nl ? nl + 1 : end;
+        }
+        tr_input_consume(R->in, (size_t)(p - data));
+        if (b->nevents >= TR_W3C_BATCH || (b->nevents > 0 && p < end) || (b->nevents > 0 && !eof))
+            return TR_OK; /* deliver before the window slides */
+        if (eof && tr_input_avail(R->in) == 0) {
+            R->finished = true;
+            break;
+        }
+        tr_status st = tr_input_fill(R->in, true);
+        if (st == TR_ERR_LIMIT) {
+            /* a line longer than the largest window: report and drop it */
+            char w[48];
+            snprintf(w, sizeof w, "line %llu", (unsigned long long)R->line);
+            tr_read_report(R->ctx, TR_SEV_ERROR, w, "%s; line skipped", tr_input_error(R->in));
+            R->ctx->records_skipped++;
+            for (;;) { /* discard up to the end of that line */
+                const char *d = tr_input_data(R->in);
+                size_t n = tr_input_avail(R->in);
+                const char *nl = memchr(d, '\n', n);
+                tr_input_consume(R->in, nl ? (size_t)(nl - d) + 1 : n);
+                if (nl || tr_input_eof(R->in))
+                    break;
+                if ((st = tr_input_fill(R->in, false)) != TR_OK)
+                    return st;
+            }
+            R->line++;
+            st = TR_OK;
+        }
+        if (st)
+            return st;
+    }
+    return TR_OK;
+}
+
+static tr_status reader_create(void **state, tr_input *in, tr_read_ctx *ctx)
+{
+    w3c_reader *R = tr_calloc(1, sizeof *R);
+    if (!R)
+        return TR_ERR_NOMEM;
+    R->in = in;
+    R->ctx = ctx;
+    R->line = 1;
+    R->date_field = R->time_field = -1;
+    *state = R;
+    return TR_OK;
+}
+
+static void reader_destroy(void *state) { tr_free(state); }
+
+static int probe_w3c(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        i = 3;
+    static const char *const heads[] = {"#Software: Microsoft Internet Information Services", "#Version: 1.0",
+                                        "#Fields: ", "#Date: "};
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
+        size_t l = strlen(heads[k]);
+        if (n - i >= l && memcmp(p + i, heads[k], l) == 0)
+            return 90;
+    }
+    return 0;
+}
+
+const tr_reader_ops tr_w3c_reader = {
+    .name = "w3c",
+    .probe = probe_w3c,
+    .create = reader_create,
+    .next = reader_next,
+    .destroy = reader_destroy,
+};
