@@ -26,6 +26,7 @@
  * Workload: lines of 150–500 bytes, 14–22 fields; zero copy except for
  * user agents with '+' and repaired text, which go to the batch arena.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +100,23 @@ static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, 
     }
 }
 
+/* True when s holds only ASCII (8 bytes at a time): then it is valid UTF-8
+ * and needs no closer look. */
+static inline bool all_ascii(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if (v & 0x8080808080808080ull)
+            return false;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)s[i] & 0x80)
+            return false;
+    return true;
+}
+
 static bool all_digits(const char *s, size_t n)
 {
     if (n == 0 || n > 18)
@@ -120,7 +138,7 @@ static bool add_value(w3c_reader *R, tr_builder *b, unsigned i, const char *s, s
         return tr_builder_add(b, R->fields[i], &v);
     }
     bool plus = i < 32 && (R->plus_is_space >> i & 1u) && memchr(s, '+', n);
-    size_t bad = tr_utf8_find_invalid(s, n);
+    size_t bad = all_ascii(s, n) ? n : tr_utf8_find_invalid(s, n);
     if (plus || bad < n) {
         char *c = tr_arena_alloc(&b->arena, TR_UTF8_REPAIR_MAX(n) + 1);
         if (!c)
@@ -149,10 +167,10 @@ static bool add_value(w3c_reader *R, tr_builder *b, unsigned i, const char *s, s
  * reported here; returns false only when out of memory. */
 static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *end, uint64_t offset)
 {
-    char where[48];
-    snprintf(where, sizeof where, "line %llu", (unsigned long long)R->line);
+    char where[48]; /* formatted only when there is something to report */
+#define W3C_WHERE() (snprintf(where, sizeof where, "line %llu", (unsigned long long)R->line), where)
     if (!R->nfields) {
-        tr_read_report(R->ctx, TR_SEV_ERROR, where, "data line before any #Fields directive; skipped");
+        tr_read_report(R->ctx, TR_SEV_ERROR, W3C_WHERE(), "data line before any #Fields directive; skipped");
         R->ctx->records_skipped++;
         return true;
     }
@@ -162,8 +180,8 @@ static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *e
     size_t date_len = 0, time_len = 0;
     while (p < end) {
         const char *s = p;
-        while (p < end && *p != ' ')
-            p++;
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        p = sp ? sp : end;
         if (i < R->nfields) {
             if ((int)i == R->date_field)
                 date = s, date_len = (size_t)(p - s);
@@ -178,7 +196,8 @@ static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *e
     }
     if (i != R->nfields) {
         tr_builder_event_abort(b);
-        tr_read_report(R->ctx, TR_SEV_ERROR, where, "%u value(s) where #Fields names %u; line skipped", i, R->nfields);
+        tr_read_report(R->ctx, TR_SEV_ERROR, W3C_WHERE(), "%u value(s) where #Fields names %u; line skipped", i,
+                       R->nfields);
         R->ctx->records_skipped++;
         return true;
     }
@@ -193,10 +212,12 @@ static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *e
     }
     if (repaired) {
         R->ctx->values_repaired += repaired;
-        tr_read_report(R->ctx, TR_SEV_WARNING, where, "invalid UTF-8 in %u value(s), replaced by U+FFFD", repaired);
+        tr_read_report(R->ctx, TR_SEV_WARNING, W3C_WHERE(), "invalid UTF-8 in %u value(s), replaced by U+FFFD",
+                       repaired);
     }
     tr_origin o = {.path = R->ctx->path, .format = "w3c", .record = R->line, .offset = offset};
     return tr_builder_event_end(b, &o);
+#undef W3C_WHERE
 }
 
 static tr_status reader_next(void *state, tr_builder *b)
