@@ -233,6 +233,7 @@ int main(int argc, char **argv)
     suite_shared();
     suite_evtx_reference();
     suite_w3c();
+    suite_exchange_log();
     suite_cli();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;

@@ -120,5 +120,6 @@ void suite_shared(void);
 void suite_cli(void);
 void suite_evtx_reference(void);
 void suite_w3c(void);
+void suite_exchange_log(void);
 
 #endif

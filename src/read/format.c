@@ -11,26 +11,10 @@
 
 #include "reader.h"
 
-static size_t skip_bom_ws(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
-        i = 3;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
-    return i;
-}
-
 static bool has_prefix(const unsigned char *p, size_t n, const char *lit)
 {
     size_t l = strlen(lit);
     return n >= l && memcmp(p, lit, l) == 0;
-}
-
-static int probe_exchange_log(const unsigned char *p, size_t n)
-{
-    size_t i = skip_bom_ws(p, n);
-    return has_prefix(p + i, n - i, "#Software: Microsoft Exchange") ? 95 : 0;
 }
 
 static int probe_sqlite(const unsigned char *p, size_t n)
@@ -38,15 +22,12 @@ static int probe_sqlite(const unsigned char *p, size_t n)
     return has_prefix(p, n, "SQLite format 3") ? 100 : 0;
 }
 
-static const tr_reader_ops exchange_format = {
-    .name = "exchange-log", .probe = probe_exchange_log,
-    .unsupported_reason = "Exchange server log: no reader yet"};
 static const tr_reader_ops sqlite_format = {
     .name = "sqlite", .probe = probe_sqlite,
     .unsupported_reason = "SQLite database: no reader yet"};
 
 static const tr_reader_ops *const formats[TR_FORMAT_COUNT] = {
-    &tr_json_reader, &tr_evtx_reader, &tr_w3c_reader, &exchange_format, &sqlite_format,
+    &tr_json_reader, &tr_evtx_reader, &tr_w3c_reader, &tr_exchange_log_reader, &sqlite_format,
 };
 
 const char *tr_format_name(size_t i) { return i < TR_FORMAT_COUNT ? formats[i]->name : NULL; }

@@ -70,5 +70,6 @@ const tr_reader_ops *tr_format_detect(const unsigned char *head, size_t len, siz
 extern const tr_reader_ops tr_json_reader;
 extern const tr_reader_ops tr_evtx_reader; /* evtx.c: Windows event logs, ElfFile/ElfChnk */
 extern const tr_reader_ops tr_w3c_reader;  /* w3c.c: IIS W3C extended logs */
+extern const tr_reader_ops tr_exchange_log_reader; /* exchange_log.c: Exchange CSV logs */
 
 #endif
