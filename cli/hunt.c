@@ -21,6 +21,9 @@ static void hunt_usage(FILE *out)
           "or record never stops the hunt.\n"
           "\n"
           "options:\n"
+          "  --recover      also read deleted records left in the slack space of EVTX\n"
+          "                 chunks and chunks carved off the 64 KiB grid (counted\n"
+          "                 as records recovered)\n"
           "  -v, --verbose  also name every skipped file and the reason\n"
           "  -q, --quiet    report only errors on standard error\n"
           "  -h, --help     this help\n"
@@ -51,7 +54,7 @@ static const char *grouped(unsigned long long v, char *buf, size_t sz)
     return buf;
 }
 
-static void print_summary(const tr_scan_stats *s, double secs, bool verbose)
+static void print_summary(const tr_scan_stats *s, double secs, bool verbose, bool recover)
 {
     char a[32], b[32], t1[TR_TIME_BUFSIZE], t2[TR_TIME_BUFSIZE];
     printf("traccia %s hunt summary\n", tr_version());
@@ -107,6 +110,9 @@ static void print_summary(const tr_scan_stats *s, double secs, bool verbose)
             printf("  events (%s):%*s%s\n", tr_format_name(i), (int)(10 - strlen(tr_format_name(i))), "",
                    grouped(s->per_format_events[i], a, sizeof a));
     printf("  records skipped:  %s (malformed)\n", grouped(s->records_skipped, a, sizeof a));
+    if (recover)
+        printf("  recovered:        %s (deleted records, carved chunks; counted in events)\n",
+               grouped(s->records_recovered, a, sizeof a));
     if (s->values_repaired)
         printf("  values repaired:  %s (invalid UTF-8 replaced)\n", grouped(s->values_repaired, a, sizeof a));
     double mb = (double)s->bytes_read / 1e6;
@@ -118,12 +124,15 @@ static void print_summary(const tr_scan_stats *s, double secs, bool verbose)
 int cmd_hunt(int argc, char **argv)
 {
     cli_diag_opts diag = {0};
+    unsigned flags = 0;
     int first_path = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
             hunt_usage(stdout);
             return TR_EXIT_OK;
+        } else if (strcmp(a, "--recover") == 0) {
+            flags |= TR_SCAN_RECOVER;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             diag.verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -146,7 +155,7 @@ int cmd_hunt(int argc, char **argv)
         return TR_EXIT_USAGE;
     }
     tr_scan *scan;
-    tr_scan_options opts = {.on_diag = cli_print_diag, .user = &diag};
+    tr_scan_options opts = {.on_diag = cli_print_diag, .user = &diag, .flags = flags};
     if (tr_scan_create(&scan, &opts)) {
         fprintf(stderr, "traccia: out of memory\n");
         return TR_EXIT_NO_INPUT;
@@ -161,7 +170,7 @@ int cmd_hunt(int argc, char **argv)
         }
     }
     const tr_scan_stats *s = tr_scan_get_stats(scan);
-    print_summary(s, now_seconds() - t0, diag.verbose);
+    print_summary(s, now_seconds() - t0, diag.verbose, (flags & TR_SCAN_RECOVER) != 0);
     if (rc == TR_EXIT_OK && s->files_read == 0) {
         fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n", (unsigned long long)s->files_seen);
         rc = TR_EXIT_NO_INPUT;

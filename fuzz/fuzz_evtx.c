@@ -6,6 +6,11 @@
  * lists are walked and the event is rendered as JSON — what the detection
  * engine and the writers will do with what the reader produced.
  *
+ * The scan options come from the input's last byte, inverted, so that the
+ * seeds (which end in zeros) run with XML rendering and record recovery on
+ * and mutations try every combination: bit 0 clear asks for TR_SCAN_XML,
+ * bit 1 clear for TR_SCAN_RECOVER. An XML rendering must be one line.
+ *
  * Seeds: the .evtx files in fuzz/seeds — three single-chunk Sysmon and Defender logs
  * from SigmaHQ's regression data (Detection Rule License 1.1, © the SigmaHQ
  * contributors) and crafted.evtx, written by tests/test_evtx.c
@@ -43,6 +48,10 @@ static int on_batch(void *user, const tr_batch *b)
             }
         }
         (void)tr_event_time(ev);
+        size_t xlen;
+        const char *xml = tr_event_xml(ev, &xlen);
+        if (xml && (xlen == 0 || xml[0] != '<' || memchr(xml, '\n', xlen) || xml[xlen] != '\0'))
+            __builtin_trap();
         tr_json_writer_event(w, ev);
     }
     return 0;
@@ -57,7 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tr_json_writer_create(&w, sink, 1))
         return 0;
     tr_scan *scan;
-    tr_scan_options o = {.on_batch = on_batch, .user = w};
+    unsigned last = size ? data[size - 1] : 0;
+    tr_scan_options o = {.on_batch = on_batch,
+                         .user = w,
+                         .flags = (~last & 1u ? TR_SCAN_XML : 0u) | (~last & 2u ? TR_SCAN_RECOVER : 0u)};
     if (tr_scan_create(&scan, &o) == TR_OK) {
         tr_scan_memory(scan, "fuzz.evtx", data, size);
         tr_scan_destroy(scan);

@@ -128,7 +128,14 @@ typedef struct tr_origin {
     const char *format;  /* reader name: "json", ... */
     uint64_t record;     /* format-specific record number: line number for text formats */
     uint64_t offset;     /* byte offset of the record in the (decompressed) file */
+    uint32_t flags;      /* TR_ORIGIN_* below */
 } tr_origin;
+
+/* The record is not part of the log as its writer left it: it was found in
+ * the slack space of an EVTX chunk (after its free-space offset: deleted or
+ * overwritten records) or in a chunk carved from damaged space. Only with
+ * TR_SCAN_RECOVER. */
+#define TR_ORIGIN_RECOVERED 0x01u
 
 typedef struct tr_event tr_event; /* opaque; borrowed, see the top of this file */
 
@@ -144,6 +151,14 @@ size_t tr_event_field_count(const tr_event *ev);
 const tr_field *tr_event_field(const tr_event *ev, size_t i);
 /* The i-th item of a TR_LIST value, i < v->as.list.count. */
 const tr_value *tr_event_list_item(const tr_event *ev, const tr_value *list, size_t i);
+
+/* The event's XML rendering, as Windows' Event Viewer shows it
+ * (<Event xmlns=...><System>...</System><EventData>...</EventData></Event>),
+ * on one line: newlines in values are written &#10;. Only for events read
+ * from a markup the reader decodes (EVTX's Binary XML) by a scan with
+ * TR_SCAN_XML; otherwise NULL. *len (may be NULL) receives its length; the
+ * text is NUL-terminated and borrowed like the rest of the event. */
+const char *tr_event_xml(const tr_event *ev, size_t *len);
 
 /* Finds a field by flattened name or alias, ignoring ASCII case. A full name
  * wins over an alias; among fields that share an alias, the one from the
@@ -191,6 +206,8 @@ typedef struct tr_scan_stats {
     uint64_t bytes_read;        /* bytes of input consumed (compressed size for .gz) */
     uint64_t events;            /* events delivered */
     uint64_t records_skipped;   /* malformed records reported and skipped */
+    uint64_t records_recovered; /* events from slack space and carved chunks (TR_SCAN_RECOVER),
+                                 * included in `events` */
     uint64_t values_repaired;   /* strings with invalid UTF-8 repaired */
     tr_time first_time;         /* earliest event time, TR_TIME_NONE if none */
     tr_time last_time;          /* latest event time */
@@ -212,7 +229,20 @@ typedef struct tr_scan_options {
     tr_batch_fn on_batch;   /* may be NULL: count only */
     tr_diag_fn on_diag;     /* may be NULL: diagnostics are only counted */
     void *user;             /* passed to both callbacks */
+    unsigned flags;         /* TR_SCAN_* below; 0 for the default */
 } tr_scan_options;
+
+/* Readers that decode a markup (EVTX: Binary XML) also render each event as
+ * XML text, see tr_event_xml(). Costs a second rendering of every value;
+ * without the flag, nothing of it is done. */
+#define TR_SCAN_XML 0x01u
+/* Also read what the log no longer counts as its own: EVTX records in the
+ * slack space of each chunk (after its free-space offset) and chunks carved
+ * at any offset from space without a chunk signature. Such events carry
+ * TR_ORIGIN_RECOVERED and are counted in records_recovered. Fragments that
+ * do not parse are dropped without a report: slack is expected to hold
+ * remnants. */
+#define TR_SCAN_RECOVER 0x02u
 
 /* Creates a scanner. Returns TR_OK or TR_ERR_NOMEM. */
 tr_status tr_scan_create(tr_scan **out, const tr_scan_options *opts);
@@ -238,7 +268,10 @@ const tr_scan_stats *tr_scan_get_stats(const tr_scan *scan);
  *    "record":12,"offset":3456},"fields":{"Event.System.EventID":4624,..}}
  * with fields in input order under their flattened names (aliases are not
  * repeated; with `aliases` set, an "aliases" object maps each alias to its
- * field). Output is valid UTF-8 JSON whatever the input held. */
+ * field). A recovered event (TR_ORIGIN_RECOVERED) has "recovered":true in
+ * "source"; an event with an XML rendering (TR_SCAN_XML) has it as the
+ * string "xml" after "fields". Output is valid UTF-8 JSON whatever the
+ * input held. */
 typedef struct tr_json_writer tr_json_writer;
 
 /* `out` stays owned by the caller and must outlive the writer. */

@@ -109,9 +109,11 @@ static void scan_any(scan_result *r, const char *name, const void *data, size_t 
 {
     void (*hook)(const tr_event *, size_t, void *) = r->hook;
     void *hook_ctx = r->hook_ctx;
+    unsigned flags = r->scan_flags;
     memset(r, 0, sizeof *r);
     r->hook = hook;
     r->hook_ctx = hook_ctx;
+    r->scan_flags = flags;
     collector c = {.r = r};
     size_t dlen = 0;
     c.dump = open_memstream(&r->dump, &r->dump_len);
@@ -119,7 +121,7 @@ static void scan_any(scan_result *r, const char *name, const void *data, size_t 
     if (tr_json_writer_create(&c.writer, c.dump, 0) != TR_OK)
         c.writer = NULL;
     tr_scan *scan = NULL;
-    tr_scan_options o = {.on_batch = collect_batch, .on_diag = collect_diag, .user = &c};
+    tr_scan_options o = {.on_batch = collect_batch, .on_diag = collect_diag, .user = &c, .flags = flags};
     r->status = tr_scan_create(&scan, &o);
     if (r->status == TR_OK) {
         r->status = from_disk ? tr_scan_path(scan, name) : tr_scan_memory(scan, name, data, len);

@@ -82,6 +82,7 @@ typedef struct scan_result {
     tr_status status;
     void (*hook)(const tr_event *ev, size_t index, void *ctx);
     void *hook_ctx;
+    unsigned scan_flags; /* TR_SCAN_* for the scan; like hook, set before and kept */
 } scan_result;
 
 /* Reads `len` bytes as if they were file `name`. */

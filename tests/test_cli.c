@@ -165,6 +165,96 @@ static void dump_is_json_lines(void)
     run_free(&r);
 }
 
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* dump --xml and --recover, hunt --recover, on the crafted log of the fuzz
+ * seeds and on a copy whose last record was dropped into the slack. */
+static void dump_xml_and_recover(void)
+{
+    size_t len;
+    char *log = read_all("fuzz/seeds/crafted.evtx", &len);
+    CHECK(log != NULL);
+    if (!log)
+        return;
+    char args[800];
+    run_result r;
+    snprintf(args, sizeof args, "dump --xml fuzz/seeds/crafted.evtx");
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_INT(count_lines(r.out), 3);
+    CHECK(strncmp(r.out, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>", 77) == 0);
+    CHECK_CONTAINS(r.out, "<EventID Qualifiers=\"16384\">4624</EventID>");
+    CHECK_CONTAINS(r.out, "<Data Name=\"TargetUserName\">alice</Data><Data Name=\"CommandLine\">a &amp;");
+    CHECK_CONTAINS(r.out, "</EventData></Event>\n<Event xmlns=");
+    CHECK(strstr(r.out, "recovered") == NULL);
+    CHECK_INT(strlen(r.err), 0);
+    run_free(&r);
+    /* record 3 dropped: the chunk's free-space offset moved onto it */
+    size_t r3 = 0;
+    for (size_t i = 4096 + 512; i + 16 < len && !r3; i++)
+        if (memcmp(log + i, "\x2a\x2a\0\0", 4) == 0 && log[i + 8] == 3 && log[i + 9] == 0)
+            r3 = i;
+    CHECK(r3 > 0);
+    uint32_t free_off = (uint32_t)(r3 - 4096);
+    memcpy(log + 4096 + 48, &free_off, 4); /* little-endian host */
+    const char *p = write_file("slack.evtx", log, len);
+    snprintf(args, sizeof args, "dump -q %s", p);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_INT(count_lines(r.out), 2);
+    CHECK(strstr(r.out, "\"recovered\"") == NULL);
+    run_free(&r);
+    snprintf(args, sizeof args, "dump -q --recover %s", p);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_INT(count_lines(r.out), 3);
+    char want[128];
+    snprintf(want, sizeof want, "\"record\":3,\"offset\":%zu,\"recovered\":true}", r3);
+    CHECK_CONTAINS(r.out, want);
+    run_free(&r);
+    snprintf(args, sizeof args, "dump -q --xml --recover %s", p);
+    run(&r, args);
+    CHECK_INT(count_lines(r.out), 3);
+    snprintf(want, sizeof want, "\n<!-- recovered: offset 0x%zx --><Event xmlns=", r3);
+    CHECK_CONTAINS(r.out, want);
+    CHECK_CONTAINS(r.out, "<EventRecordID>3</EventRecordID>");
+    run_free(&r);
+    snprintf(args, sizeof args, "hunt -q --recover %s", p);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "events:           3\n");
+    CHECK_CONTAINS(r.out, "recovered:        1 (");
+    run_free(&r);
+    snprintf(args, sizeof args, "hunt -q %s", p);
+    run(&r, args);
+    CHECK_CONTAINS(r.out, "events:           2\n");
+    CHECK(strstr(r.out, "recovered:") == NULL);
+    run_free(&r);
+    /* --xml on JSON input: the events as JSON lines, as without it */
+    write_text("e.json", "{\"Event\":{\"System\":{\"EventID\":4688}}}\n");
+    snprintf(args, sizeof args, "dump --xml %s/e.json", test_tmpdir());
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "\"fields\":{\"Event.System.EventID\":4688}}\n");
+    run_free(&r);
+    /* documented */
+    run(&r, "dump --help");
+    CHECK_CONTAINS(r.out, "--xml");
+    CHECK_CONTAINS(r.out, "--recover");
+    run_free(&r);
+    run(&r, "hunt --help");
+    CHECK_CONTAINS(r.out, "--recover");
+    run_free(&r);
+    free(log);
+}
+
 static void examples_hunt(void)
 {
     run_result r;
@@ -186,5 +276,6 @@ void suite_cli(void)
     RUN(hunt_reports_and_counts);
     RUN(no_input_is_status_2);
     RUN(dump_is_json_lines);
+    RUN(dump_xml_and_recover);
     RUN(examples_hunt);
 }

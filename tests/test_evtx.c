@@ -1385,6 +1385,795 @@ static void regression_mutations(void)
     free(orig);
 }
 
+
+/* ---------------------------------------------------------------- XML rendering */
+
+/* Captures each event's XML rendering (NULL kept as NULL) and origin flags. */
+typedef struct xcap {
+    char **xml;
+    uint32_t *flags;
+    uint64_t *offset;
+    unsigned long long *record; /* the record header's id */
+    unsigned long long *evid;   /* Event.System.EventRecordID, else the header's id */
+    size_t n, cap;
+} xcap;
+
+static void xcap_hook(const tr_event *ev, size_t index, void *ctx)
+{
+    (void)index;
+    xcap *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->xml = realloc(c->xml, c->cap * sizeof *c->xml);
+        c->flags = realloc(c->flags, c->cap * sizeof *c->flags);
+        c->offset = realloc(c->offset, c->cap * sizeof *c->offset);
+        c->record = realloc(c->record, c->cap * sizeof *c->record);
+        c->evid = realloc(c->evid, c->cap * sizeof *c->evid);
+    }
+    size_t len;
+    const char *x = tr_event_xml(ev, &len);
+    c->xml[c->n] = x ? dupn(x, len) : NULL;
+    if (x && strlen(x) != len)
+        c->xml[c->n][0] = '\0'; /* an embedded NUL: make the checks fail */
+    c->flags[c->n] = tr_event_origin(ev)->flags;
+    c->offset[c->n] = tr_event_origin(ev)->offset;
+    const tr_field *f = tr_event_get(ev, "Event.System.EventRecordID", 26);
+    c->record[c->n] = tr_event_origin(ev)->record;
+    c->evid[c->n] = f && f->value.type == TR_INT ? (unsigned long long)f->value.as.i : c->record[c->n];
+    c->n++;
+}
+
+static void xcap_free(xcap *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->xml[i]);
+    free(c->xml);
+    free(c->flags);
+    free(c->offset);
+    free(c->record);
+    free(c->evid);
+    memset(c, 0, sizeof *c);
+}
+
+static scan_result xscan_memory(const void *data, size_t len, unsigned flags, xcap *c)
+{
+    scan_result r;
+    memset(&r, 0, sizeof r);
+    r.hook = xcap_hook;
+    r.hook_ctx = c;
+    r.scan_flags = flags;
+    scan_memory(&r, "log.evtx", data, len);
+    if (getenv("EVTX_TEST_VERBOSE"))
+        fputs(r.diags, stderr);
+    return r;
+}
+
+/* Is xml one well-formed element on one line: tags balanced and named
+ * alike, attribute values quoted, & only in references, no raw < > in
+ * text or values? Returns NULL, or what is wrong. */
+static const char *xml_wellformed(const char *x)
+{
+    const char *stack[80];
+    size_t slen[80];
+    int depth = 0, roots = 0;
+    const char *p = x;
+    if (!x)
+        return "no XML";
+    if (strchr(x, '\n') || strchr(x, '\r'))
+        return "a line break";
+    while (*p) {
+        if (*p == '&') {
+            static const char *ents[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+            bool ok = false;
+            for (size_t i = 0; i < 5 && !ok; i++)
+                ok = strncmp(p, ents[i], strlen(ents[i])) == 0;
+            if (!ok && p[1] == '#') {
+                const char *q = p + 2;
+                while (*q >= '0' && *q <= '9')
+                    q++;
+                ok = q > p + 2 && *q == ';';
+            }
+            if (!ok)
+                return "a bare &";
+            p++;
+            continue;
+        }
+        if (*p == '>')
+            return "a bare >";
+        if (*p == '"')
+            return "a bare \" in text";
+        if (*p != '<') {
+            p++;
+            continue;
+        }
+        if (depth == 0 && roots++)
+            return "more than one root element";
+        if (p[1] == '/') {
+            const char *n = p + 2, *e = strchr(n, '>');
+            if (!e || depth == 0)
+                return "an end tag without a start";
+            depth--;
+            if ((size_t)(e - n) != slen[depth] || strncmp(n, stack[depth], slen[depth]) != 0)
+                return "an end tag that does not match";
+            p = e + 1;
+            if (depth == 0)
+                roots = 1;
+            continue;
+        }
+        const char *n = ++p;
+        while (*p && *p != ' ' && *p != '>' && *p != '/' && *p != '<' && *p != '"')
+            p++;
+        if (p == n)
+            return "an empty element name";
+        const char *name = n;
+        size_t nlen = (size_t)(p - n);
+        for (;;) {
+            while (*p == ' ')
+                p++;
+            if (p[0] == '/' && p[1] == '>') {
+                p += 2;
+                break;
+            }
+            if (*p == '>') {
+                if (depth >= 80)
+                    return "too deep for the checker";
+                stack[depth] = name;
+                slen[depth++] = nlen;
+                p++;
+                break;
+            }
+            const char *a = p;
+            while (*p && *p != '=' && *p != ' ' && *p != '>' && *p != '<')
+                p++;
+            if (p == a || p[0] != '=' || p[1] != '"')
+                return "an attribute without a quoted value";
+            p += 2;
+            while (*p && *p != '"') {
+                if (*p == '<' || *p == '>')
+                    return "< or > in an attribute value";
+                if (*p == '&' && strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4) &&
+                    strncmp(p, "&quot;", 6) && strncmp(p, "&#", 2))
+                    return "a bare & in an attribute value";
+                p++;
+            }
+            if (*p != '"')
+                return "an unterminated attribute value";
+            p++;
+        }
+    }
+    if (depth)
+        return "elements left open";
+    return roots == 1 ? NULL : "no root element";
+}
+
+/* XML text with the five entities and numeric references decoded. */
+static char *xml_unescape(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n;) {
+        static const struct {
+            const char *e;
+            char c;
+        } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        bool done = false;
+        for (size_t k = 0; k < 5 && !done; k++) {
+            size_t l = strlen(ents[k].e);
+            if (n - i >= l && memcmp(s + i, ents[k].e, l) == 0) {
+                *o++ = ents[k].c;
+                i += l;
+                done = true;
+            }
+        }
+        if (!done && n - i > 2 && s[i] == '&' && s[i + 1] == '#') {
+            char *end;
+            unsigned long v = strtoul(s + i + 2, &end, 10);
+            if (*end == ';' && v < 0x80) {
+                *o++ = (char)v;
+                i = (size_t)(end + 1 - s);
+                done = true;
+            }
+        }
+        if (!done)
+            *o++ = s[i++];
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The decoded content of the first element that starts with `open` (an
+ * open tag up to its '>', or up to " />" for an empty one); NULL if none. */
+static char *xml_content(const char *xml, const char *open, const char *close)
+{
+    size_t ol = strlen(open);
+    for (const char *p = xml ? strstr(xml, open) : NULL; p; p = strstr(p + 1, open)) {
+        const char *q = p + ol;
+        if (strncmp(q, " />", 3) == 0)
+            return xml_unescape("", 0);
+        if (*q == ' ') { /* attributes before the '>' */
+            q = strchr(q, '>');
+            if (!q || q[-1] == '/')
+                return q ? xml_unescape("", 0) : NULL;
+        } else if (*q != '>') {
+            continue;
+        }
+        q++;
+        const char *e = strstr(q, close);
+        return e ? xml_unescape(q, (size_t)(e - q)) : NULL;
+    }
+    return NULL;
+}
+
+static void rtrim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || (s[n - 1] >= '\t' && s[n - 1] <= '\r')))
+        s[--n] = '\0';
+}
+
+typedef struct xml_stats {
+    int files, events, datas, bad;
+    char report[2048];
+    size_t report_len;
+} xml_stats;
+
+static void xml_note(xml_stats *st, const char *file, const char *what, const char *detail)
+{
+    st->bad++;
+    if (st->report_len < sizeof st->report - 400)
+        st->report_len += (size_t)snprintf(st->report + st->report_len, sizeof st->report - st->report_len,
+                                           "%s: %s: %.200s\n", file, what, detail);
+}
+
+/* The XML of every event of one regression .evtx against its .json. */
+static void xml_file(const char *evtx_path, xml_stats *st)
+{
+    char json_path[1024];
+    size_t n = strlen(evtx_path);
+    if (n < 5 || n + 1 > sizeof json_path)
+        return;
+    snprintf(json_path, sizeof json_path, "%.*s.json", (int)(n - 5), evtx_path);
+    struct stat sb;
+    if (stat(json_path, &sb) != 0)
+        return;
+    size_t len;
+    char *data = read_all(evtx_path, &len);
+    if (!data)
+        return;
+    st->files++;
+    capture want = {0};
+    scan_result rj;
+    capture_path(json_path, &want, &rj);
+    xcap got = {0};
+    scan_result re = xscan_memory(data, len, TR_SCAN_XML, &got);
+    const char *file = strrchr(evtx_path, '/') + 1;
+    for (size_t i = 0; i < want.n; i++) {
+        const cevent *w = &want.ev[i];
+        const char *xml = NULL;
+        for (size_t k = 0; k < got.n && !xml; k++)
+            if (got.evid[k] == w->record)
+                xml = got.xml[k];
+        if (!xml) {
+            xml_note(st, file, "record without XML", "");
+            continue;
+        }
+        st->events++;
+        const char *why = xml_wellformed(xml);
+        if (why)
+            xml_note(st, file, why, xml);
+        if (strncmp(xml, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">", 69) != 0)
+            xml_note(st, file, "does not open with <Event xmlns=...>", xml);
+        const cfield *eid = cfind(w, "Event.System.EventID");
+        char *x = xml_content(xml, "<EventID", "</EventID>");
+        if (!eid || !x || strcmp(x, eid->text) != 0)
+            xml_note(st, file, "EventID differs", x ? x : "(none)");
+        free(x);
+        for (size_t k = 0; k < w->nfields; k++) {
+            const cfield *f = &w->fields[k];
+            if (strncmp(f->name, "Event.EventData.", 16) != 0 || f->type == TR_LIST || f->type == TR_NULL ||
+                strchr(f->name + 16, '.'))
+                continue;
+            char open[600];
+            snprintf(open, sizeof open, "<Data Name=\"%s\"", f->name + 16);
+            x = xml_content(xml, open, "</Data>");
+            if (!x) {
+                xml_note(st, file, "no <Data Name=...> for", f->name);
+                continue;
+            }
+            rtrim(x); /* the .json's strings are trimmed, the XML's are as stored */
+            if (!same_text(f->text, x) && !erratum(file, f->name))
+                xml_note(st, file, f->name, x);
+            st->datas++;
+            free(x);
+        }
+    }
+    capture_free(&want);
+    xcap_free(&got);
+    scan_result_free(&rj);
+    scan_result_free(&re);
+    free(data);
+}
+
+static void xml_walk(const char *dir, xml_stats *st)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        size_t n = strlen(ent->d_name);
+        if (S_ISDIR(sb.st_mode))
+            xml_walk(path, st);
+        else if (n > 5 && strcmp(ent->d_name + n - 5, ".evtx") == 0)
+            xml_file(path, st);
+    }
+    closedir(d);
+}
+
+/* With ../shared: the XML of every regression .evtx is well-formed, opens
+ * with the event namespace, and holds the EventID and every named Data
+ * value of the .json beside it. */
+static void xml_regression(void)
+{
+    const char *shared = shared_dir();
+    if (!shared) {
+        tr_test_skip("../shared not found: SigmaHQ regression data unavailable");
+        return;
+    }
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/sigma/regression_data", shared);
+    xml_stats st = {0};
+    xml_walk(dir, &st);
+    printf("  evtx xml: %d events of %d files, %d Data values checked against the .json\n", st.events, st.files,
+           st.datas);
+    CHECK(st.files > 0);
+    CHECK(st.datas > st.events);
+    if (st.bad)
+        fputs(st.report, stderr);
+    CHECK_INT(st.bad, 0);
+}
+
+/* Record 2: a template whose string values hold every character XML must
+ * escape, in an attribute and in content, and text tokens that do too. */
+static void record2_special(xb *x, uint32_t *def)
+{
+    (void)def;
+    size_t size_at;
+    bx_frag(x);
+    bx_template_begin(x, &size_at);
+    bx_frag(x);
+    bx_open(x, "Event", true);
+    bx_attr(x, "xmlns");
+    bx_text(x, "http://schemas.microsoft.com/win/2004/08/events/event");
+    bx_close_start(x);
+    bx_open(x, "System", false);
+    bx_close_start(x);
+    bx_open(x, "Provider", true);
+    bx_attr(x, "Name");
+    bx_subst(x, 0, 0x01, false);
+    bx_attr(x, "Guid"); /* an empty optional value: no attribute */
+    bx_subst(x, 2, 0x0f, true);
+    bx_close_empty(x);
+    bx_leaf(x, "EventID", "4688");
+    bx_end(x);
+    bx_open(x, "EventData", false);
+    bx_close_start(x);
+    bx_open(x, "Data", true);
+    bx_attr(x, "Name");
+    bx_text(x, "CommandLine");
+    bx_close_start(x);
+    bx_subst(x, 1, 0x01, false);
+    bx_end(x);
+    bx_open(x, "Data", true);
+    bx_attr(x, "Name");
+    bx_text(x, "Literal");
+    bx_close_start(x);
+    bx_text(x, "if (a<b && c>d) \"x\"");
+    bx_end(x);
+    bx_end(x);
+    bx_end(x);
+    bx_eof(x);
+    bx_template_end(x, size_at);
+    size_t s0;
+    const unsigned char *v0 = u16("R&D <\"lab\">", &s0);
+    unsigned char b1[128];
+    const char *cmd = "cmd /c \"echo <x> & more\"\r\nline2 ";
+    size_t n1 = strlen(cmd);
+    for (size_t i = 0; i <= n1; i++) {
+        b1[2 * i] = (unsigned char)cmd[i];
+        b1[2 * i + 1] = 0;
+    }
+    tv v[3] = {{0x01, v0, s0}, {0x01, b1, 2 * n1 + 2}, {0x00, NULL, 0}};
+    bx_values(x, v, 3);
+    bx_eof(x);
+}
+
+static void xml_crafted(void)
+{
+    xb x = crafted_with(record2_special);
+    xcap c = {0};
+    scan_result r = xscan_memory(x.p, x.len, TR_SCAN_XML, &c);
+    CHECK_INT(r.nevents, 3);
+    CHECK_INT(r.ndiags, 0);
+    for (size_t i = 0; i < c.n; i++) {
+        const char *why = xml_wellformed(c.xml[i]);
+        if (why)
+            fprintf(stderr, "event %zu: %s: %s\n", i, why, c.xml[i] ? c.xml[i] : "");
+        CHECK(why == NULL);
+    }
+    if (c.n == 3) {
+        /* record 1: the System template, EventData as plain BinXML */
+        CHECK_CONTAINS(c.xml[0], "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
+                                 "<Provider Name=\"Microsoft-Windows-Security-Auditing\" />");
+        CHECK_CONTAINS(c.xml[0], "\" /><EventID Qualifiers=\"16384\">4624</EventID>"
+                                 "<Keywords>0x8020000000000000</Keywords>"
+                                 "<TimeCreated SystemTime=\"2021-03-02T07:01:12.1234567Z\" />");
+        CHECK_CONTAINS(c.xml[0], "Z\" /><EventRecordID>1</EventRecordID><Correlation />"
+                                 "<Security UserID=\"S-1-5-21-1-2-3-500\" /><Channel>Security</Channel></System>");
+        CHECK_CONTAINS(c.xml[0], "</System><EventData><Data Name=\"TargetUserName\">alice</Data>"
+                                 "<Data Name=\"CommandLine\">a &amp;\xc3\xa9 b</Data>");
+        CHECK_CONTAINS(c.xml[0], " b</Data><Data>first</Data><Data>second</Data><Data Name=\"Empty\" />"
+                                 "<Binary>D9060000</Binary></EventData></Event>");
+        /* record 2: escaping in attributes, substituted values and text */
+        CHECK_CONTAINS(c.xml[1], "<Provider Name=\"R&amp;D &lt;&quot;lab&quot;&gt;\" />");
+        CHECK_CONTAINS(c.xml[1],
+                       "<Data Name=\"CommandLine\">cmd /c &quot;echo &lt;x&gt; &amp; more&quot;&#13;&#10;line2 </Data>");
+        CHECK_CONTAINS(c.xml[1], "<Data Name=\"Literal\">if (a&lt;b &amp;&amp; c&gt;d) &quot;x&quot;</Data>");
+        /* record 3: an empty optional Qualifiers is no attribute */
+        CHECK_CONTAINS(c.xml[2], "<EventID>4625</EventID>");
+    }
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* the fields are those of a scan without XML */
+    capture plain = {0};
+    r = read_evtx(x.p, x.len, &plain);
+    CHECK_INT(plain.n, 3);
+    CHECK_FIELD(&plain, 1, "Event.EventData.CommandLine", "cmd /c \"echo <x> & more\"\r\nline2");
+    CHECK_FIELD(&plain, 1, "Event.System.Provider.Name", "R&D <\"lab\">");
+    scan_result_free(&r);
+    capture_free(&plain);
+    /* without the flag, no XML; JSON input has none either */
+    r = xscan_memory(x.p, x.len, 0, &c);
+    CHECK_INT(c.n, 3);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK(c.xml[i] == NULL);
+    CHECK(strstr(r.dump, "\"xml\":") == NULL);
+    scan_result_free(&r);
+    xcap_free(&c);
+    const char *json = "{\"Event\":{\"System\":{\"EventID\":4624}}}\n";
+    r = xscan_memory(json, strlen(json), TR_SCAN_XML, &c);
+    CHECK_INT(c.n, 1);
+    CHECK(c.n == 1 && c.xml[0] == NULL);
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* the JSON writer carries the XML when there is one */
+    r = xscan_memory(x.p, x.len, TR_SCAN_XML, &c);
+    CHECK_CONTAINS(r.dump, "\"xml\":\"<Event xmlns=\\\"http://schemas.microsoft.com/win/2004/08/events/event\\\">");
+    scan_result_free(&r);
+    xcap_free(&c);
+    free(x.p);
+}
+
+/* ---------------------------------------------------------------- recovery */
+
+/* Moves the open-ended chunk at x->p + chunk's free-space offset to `free_off`
+ * (what Windows leaves after records are dropped), checksums recomputed. */
+static void set_free_offset(xb *x, size_t chunk, uint32_t free_off)
+{
+    set32(x, chunk + 48, free_off);
+    set32(x, chunk + 52, crc(x->p + chunk + 512, free_off - 512));
+    set32(x, chunk + 124, (uint32_t)crc32(crc32(0L, x->p + chunk, 120), x->p + chunk + 128, 384));
+}
+
+/* A crafted chunk whose last record (3) lies in the slack: its free-space
+ * offset points at record 3. */
+static xb slack_file(void)
+{
+    xb x = crafted();
+    size_t r3 = record_offset(&x, 3);
+    set_free_offset(&x, 4096, (uint32_t)(r3 - 4096));
+    return x;
+}
+
+static size_t count_flag(const xcap *c, uint32_t flag)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += (c->flags[i] & flag) != 0;
+    return n;
+}
+
+static size_t count_rec(const xcap *c, unsigned long long id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->record[i] == id;
+    return n;
+}
+
+static void recover_slack_record(void)
+{
+    xb x = slack_file();
+    size_t r3 = record_offset(&x, 3);
+    xcap c = {0};
+    /* without the option: records 1 and 2, nothing to complain about */
+    scan_result r = xscan_memory(x.p, x.len, 0, &c);
+    CHECK_INT(r.nevents, 2);
+    CHECK_INT(r.ndiags, 0);
+    CHECK_INT(count_rec(&c, 3), 0);
+    CHECK_INT(r.stats.records_recovered, 0);
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* with it: record 3 too, marked, counted, at its offset */
+    r = xscan_memory(x.p, x.len, TR_SCAN_RECOVER, &c);
+    CHECK_INT(r.nevents, 3);
+    CHECK_INT(r.ndiags, 0);
+    CHECK_INT(r.stats.records_recovered, 1);
+    CHECK_INT(r.stats.events, 3);
+    CHECK_INT(count_rec(&c, 3), 1);
+    CHECK_INT(count_flag(&c, TR_ORIGIN_RECOVERED), 1);
+    for (size_t i = 0; i < c.n; i++) {
+        CHECK_INT(c.flags[i] != 0, c.record[i] == 3);
+        if (c.record[i] == 3)
+            CHECK_INT(c.offset[i], r3);
+    }
+    CHECK_CONTAINS(r.dump, "\"record\":3,\"offset\":");
+    CHECK_CONTAINS(r.dump, ",\"recovered\":true},\"fields\":");
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* and with XML: the recovered record renders like any other */
+    r = xscan_memory(x.p, x.len, TR_SCAN_RECOVER | TR_SCAN_XML, &c);
+    CHECK_INT(c.n, 3);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK(xml_wellformed(c.xml[i]) == NULL);
+    CHECK(c.n == 3 && strstr(c.xml[2], "<EventRecordID>3</EventRecordID>") != NULL);
+    scan_result_free(&r);
+    xcap_free(&c);
+    free(x.p);
+}
+
+/* Slack as Windows leaves it after a wrap: old records, one of them
+ * partly overwritten (a valid header, a body of noise), one at an odd
+ * offset behind remnants of record signatures. */
+static void recover_deleted_records(void)
+{
+    xb x = {0};
+    xb_file_header(&x, 1, 0);
+    xb_chunk_begin(&x);
+    uint32_t def = 0;
+    for (unsigned id = 1; id <= 2; id++) {
+        xb_record_begin(&x, id);
+        bx_frag(&x);
+        bx_event(&x, &def, id, 4624, true, payload_plain, "alice");
+        bx_eof(&x);
+        xb_record_end(&x);
+    }
+    uint32_t free_off = xb_rel(&x);
+    /* deleted record 7: through the template defined by record 1 */
+    xb_record_begin(&x, 7);
+    bx_frag(&x);
+    bx_event(&x, &def, 7, 4720, false, payload_plain, "mallory");
+    bx_eof(&x);
+    xb_record_end(&x);
+    /* record 8: header and size copy intact, body overwritten */
+    xb_record_begin(&x, 8);
+    for (int i = 0; i < 300; i++)
+        xb_u8(&x, (unsigned)(i * 37 + 11));
+    xb_record_end(&x);
+    /* remnants: signatures with impossible sizes, then record 9 at an odd offset */
+    xb_put(&x, "\x2a\x2a\0\0\xff\xff\xff\xff\x2a\x2a\0\0\x10\0\0\0\x2a", 17);
+    xb_record_begin(&x, 9);
+    bx_frag(&x);
+    bx_event(&x, &def, 9, 1102, false, payload_plain, "eve");
+    bx_eof(&x);
+    xb_record_end(&x);
+    size_t chunk = x.chunk;
+    xb_chunk_end(&x, 1, 2);
+    set_free_offset(&x, chunk, free_off);
+    xcap c = {0};
+    scan_result r = xscan_memory(x.p, x.len, 0, &c);
+    CHECK_INT(r.nevents, 2);
+    CHECK_INT(r.ndiags, 0);
+    scan_result_free(&r);
+    xcap_free(&c);
+    r = xscan_memory(x.p, x.len, TR_SCAN_RECOVER, &c);
+    CHECK_INT(r.status, TR_OK);
+    CHECK_INT(r.nevents, 4);
+    CHECK_INT(r.nerrors, 0);
+    CHECK_INT(r.stats.records_recovered, 2);
+    CHECK_INT(r.stats.records_skipped, 0);
+    CHECK_INT(count_rec(&c, 7), 1);
+    CHECK_INT(count_rec(&c, 8), 0);
+    CHECK_INT(count_rec(&c, 9), 1);
+    CHECK_INT(count_flag(&c, TR_ORIGIN_RECOVERED), 2);
+    CHECK_CONTAINS(r.dump, "\"Event.EventData.TargetUserName\":\"mallory\"");
+    CHECK_CONTAINS(r.dump, "\"Event.EventData.TargetUserName\":\"eve\"");
+    scan_result_free(&r);
+    xcap_free(&c);
+    free(x.p);
+}
+
+/* Slack full of noise, with record signatures sprinkled in: nothing is
+ * recovered, nothing is reported, nothing crashes, whatever the noise. */
+static void recover_garbage_slack(void)
+{
+    xb x = crafted();
+    size_t r3 = record_offset(&x, 3);
+    size_t from = r3 + (size_t)(x.p[r3 + 4] | x.p[r3 + 5] << 8);
+    uint32_t seed = 77;
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = from; i < 4096 + 65536; i++) {
+            seed = seed * 1103515245u + 12345u;
+            x.p[i] = (unsigned char)(seed >> 24);
+            if ((seed >> 8) % 97 == 0 && i + 8 < 4096 + 65536) { /* a signature and a plausible size */
+                memcpy(x.p + i, "\x2a\x2a\0\0", 4);
+                uint32_t sz = 28 + (seed >> 12) % 600;
+                set32(&x, i + 4, sz);
+                if (round % 2 && i + sz <= 4096 + 65536)
+                    set32(&x, i + sz - 4, sz); /* and its copy: a header that looks right */
+                i += 7;
+            }
+        }
+        xcap c = {0};
+        scan_result r = xscan_memory(x.p, x.len, TR_SCAN_RECOVER | (round % 3 ? 0 : TR_SCAN_XML), &c);
+        CHECK_INT(r.status, TR_OK);
+        CHECK_INT(r.nevents, 3);
+        CHECK_INT(r.nerrors, 0);
+        CHECK_INT(r.stats.records_recovered, 0);
+        scan_result_free(&r);
+        xcap_free(&c);
+    }
+    free(x.p);
+}
+
+/* A chunk off the 64 KiB grid inside a block of noise: carved only with
+ * the option, its records read once, the chunks around it unchanged. */
+static void recover_carved_chunk(void)
+{
+    xb x = {0};
+    xb_file_header(&x, 3, 0);
+    crafted_chunk(&x, 1, NULL);
+    size_t g = x.len;
+    uint32_t seed = 99;
+    for (int i = 0; i < 0x1234; i++) {
+        seed = seed * 1103515245u + 12345u;
+        xb_u8(&x, seed >> 24);
+    }
+    size_t carved = x.len;
+    crafted_chunk(&x, 4, NULL);
+    while (x.len < g + 2 * 65536) {
+        seed = seed * 1103515245u + 12345u;
+        xb_u8(&x, seed >> 24);
+    }
+    crafted_chunk(&x, 7, NULL);
+    xcap c = {0};
+    scan_result r = xscan_memory(x.p, x.len, 0, &c);
+    CHECK_INT(r.nevents, 6);
+    CHECK_INT(count_rec(&c, 4), 0);
+    CHECK_CONTAINS(r.diags, "no chunk signature");
+    scan_result_free(&r);
+    xcap_free(&c);
+    r = xscan_memory(x.p, x.len, TR_SCAN_RECOVER | TR_SCAN_XML, &c);
+    CHECK_INT(r.status, TR_OK);
+    CHECK_INT(r.nevents, 9);
+    CHECK_INT(r.stats.records_recovered, 3);
+    for (unsigned id = 1; id <= 9; id++)
+        CHECK_INT(count_rec(&c, id), 1);
+    for (size_t i = 0; i < c.n; i++) {
+        CHECK_INT(c.flags[i] != 0, c.record[i] >= 4 && c.record[i] <= 6);
+        CHECK(xml_wellformed(c.xml[i]) == NULL);
+        if (c.record[i] == 4)
+            CHECK_INT(c.offset[i], carved + 512);
+    }
+    CHECK_CONTAINS(r.diags, "chunk signature off the 64 KiB grid");
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* the same through tiny windows and from disk */
+    const char *path = write_file("carved.evtx", x.p, x.len);
+    tr_input_test_window = 5;
+    memset(&r, 0, sizeof r);
+    r.hook = xcap_hook;
+    r.hook_ctx = &c;
+    r.scan_flags = TR_SCAN_RECOVER;
+    scan_path(&r, path);
+    tr_input_test_window = 0;
+    CHECK_INT(r.nevents, 9);
+    CHECK_INT(r.stats.records_recovered, 3);
+    scan_result_free(&r);
+    xcap_free(&c);
+    /* every cut of the carved region: never a crash, never a record twice */
+    for (size_t cut = carved; cut < carved + 65536 + 600; cut += 1531) {
+        r = xscan_memory(x.p, cut, TR_SCAN_RECOVER, &c);
+        CHECK_INT(r.status, TR_OK);
+        for (unsigned id = 1; id <= 6; id++)
+            CHECK(count_rec(&c, id) <= 1);
+        scan_result_free(&r);
+        xcap_free(&c);
+    }
+    free(x.p);
+}
+
+/* The Nth allocation fails with XML and recovery on, for every N: a clean
+ * error or the whole result, never a crash or a leak. */
+static void recover_xml_allocation_failures(void)
+{
+    xb x = slack_file();
+    tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
+    int failures = 0;
+    for (fail_at = 1; fail_at < 400; fail_at++) {
+        alloc_count = 0;
+        tr_alloc_set_hooks(&hooks);
+        scan_result r = {0};
+        r.scan_flags = TR_SCAN_XML | TR_SCAN_RECOVER;
+        scan_memory(&r, "log.evtx", x.p, x.len);
+        tr_alloc_set_hooks(NULL);
+        CHECK(r.status == TR_OK || r.status == TR_ERR_NOMEM);
+        failures += r.status == TR_ERR_NOMEM;
+        bool done = alloc_count < fail_at;
+        if (done && r.status == TR_OK) {
+            CHECK_INT(r.nevents, 3);
+            CHECK_INT(r.stats.records_recovered, 1);
+            CHECK_CONTAINS(r.dump, "\"xml\":\"<Event");
+        }
+        scan_result_free(&r);
+        if (done)
+            break;
+    }
+    CHECK(failures > 3);
+    CHECK(fail_at < 400);
+    free(x.p);
+}
+
+/* With ../shared: recovery over every .evtx never yields one record offset
+ * twice, and every record read without it is still read, unmarked. */
+static void recover_shared(void)
+{
+    const char *shared = shared_dir();
+    if (!shared) {
+        tr_test_skip("../shared not found");
+        return;
+    }
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/evtx", shared);
+    xcap plain = {0}, rec = {0};
+    scan_result r;
+    memset(&r, 0, sizeof r);
+    r.hook = xcap_hook;
+    r.hook_ctx = &plain;
+    scan_path(&r, dir);
+    scan_result_free(&r);
+    memset(&r, 0, sizeof r);
+    r.hook = xcap_hook;
+    r.hook_ctx = &rec;
+    r.scan_flags = TR_SCAN_RECOVER;
+    scan_path(&r, dir);
+    uint64_t recovered = r.stats.records_recovered;
+    printf("  evtx recovery: %zu events read, %llu more recovered from slack and carved chunks\n", plain.n,
+           (unsigned long long)recovered);
+    CHECK_INT(rec.n, plain.n + recovered);
+    CHECK_INT(count_flag(&rec, TR_ORIGIN_RECOVERED), recovered);
+    CHECK_INT(count_flag(&plain, TR_ORIGIN_RECOVERED), 0);
+    /* the normal events come in the same order, the recovered ones between */
+    size_t k = 0, order_ok = 1;
+    for (size_t i = 0; i < rec.n && k < plain.n; i++) {
+        if (rec.flags[i])
+            continue;
+        order_ok &= rec.offset[i] == plain.offset[k] && rec.record[i] == plain.record[k];
+        k++;
+    }
+    CHECK(order_ok);
+    CHECK_INT(k, plain.n);
+    scan_result_free(&r);
+    xcap_free(&plain);
+    xcap_free(&rec);
+}
+
 void suite_evtx(void)
 {
     RUN(regression_oracle);
@@ -1401,4 +2190,12 @@ void suite_evtx(void)
     RUN(windows_and_gzip);
     RUN(allocation_failures);
     RUN(regression_mutations);
+    RUN(xml_regression);
+    RUN(xml_crafted);
+    RUN(recover_slack_record);
+    RUN(recover_deleted_records);
+    RUN(recover_garbage_slack);
+    RUN(recover_carved_chunk);
+    RUN(recover_xml_allocation_failures);
+    RUN(recover_shared);
 }

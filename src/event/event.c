@@ -23,6 +23,12 @@ uint32_t tr_name_hash(const char *name, size_t len) { return tr_hash_continue(TR
 tr_time tr_event_time(const tr_event *ev) { return ev->time; }
 const tr_origin *tr_event_origin(const tr_event *ev) { return &ev->origin; }
 size_t tr_event_field_count(const tr_event *ev) { return ev->nfields; }
+const char *tr_event_xml(const tr_event *ev, size_t *len)
+{
+    if (len)
+        *len = ev->xml ? ev->xml_len : 0;
+    return ev->xml;
+}
 const tr_field *tr_event_field(const tr_event *ev, size_t i) { return i < ev->nfields ? &ev->fields[i] : NULL; }
 
 const tr_value *tr_event_list_item(const tr_event *ev, const tr_value *list, size_t i)
@@ -100,6 +106,8 @@ void tr_builder_event_begin(tr_builder *b)
     b->time_prio = 0;
     b->overflow = false;
     b->long_names = false;
+    b->xml = NULL;
+    b->xml_len = 0;
     b->event_mark = tr_arena_get_mark(&b->arena);
 }
 
@@ -270,6 +278,8 @@ bool tr_builder_event_end(tr_builder *b, const tr_origin *origin)
     ev->nfields = n;
     ev->nitems = (uint32_t)b->nitems;
     ev->index_mask = want - 1;
+    ev->xml = b->xml;
+    ev->xml_len = b->xml_len;
     b->events[b->nevents++] = ev;
     tr_builder_event_begin(b);
     return true;

@@ -49,9 +49,11 @@ struct tr_event {
     const tr_field *fields;
     const tr_value *items;
     const tr_index_slot *index;
+    const char *xml;         /* XML rendering (TR_SCAN_XML), NUL-terminated; NULL without */
     uint32_t nfields;
     uint32_t nitems;
     uint32_t index_mask;
+    uint32_t xml_len;
 };
 
 typedef struct tr_builder {
@@ -69,6 +71,9 @@ typedef struct tr_builder {
     bool overflow;           /* hit TR_EVENT_MAX_FIELDS/ITEMS: the reader reports it */
     bool long_names;         /* fields with names over TR_NAME_MAX were dropped: the reader reports it */
     tr_arena_mark event_mark; /* arena state when the event began: abort rolls back to it */
+    const char *xml;         /* the event's XML rendering, set by the reader before
+                              * tr_builder_event_end (in the arena); NULL without */
+    uint32_t xml_len;
     /* the batch */
     const tr_event **events;
     size_t nevents, events_cap;

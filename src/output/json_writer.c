@@ -124,8 +124,11 @@ tr_status tr_json_writer_event(tr_json_writer *w, const tr_event *ev)
     put_string(b, o->path ? o->path : "", o->path ? strlen(o->path) : 0);
     tr_strbuf_puts(b, ",\"format\":");
     put_string(b, o->format ? o->format : "", o->format ? strlen(o->format) : 0);
-    tr_strbuf_printf(b, ",\"record\":%llu,\"offset\":%llu},\"fields\":{", (unsigned long long)o->record,
+    tr_strbuf_printf(b, ",\"record\":%llu,\"offset\":%llu", (unsigned long long)o->record,
                      (unsigned long long)o->offset);
+    if (o->flags & TR_ORIGIN_RECOVERED)
+        tr_strbuf_puts(b, ",\"recovered\":true");
+    tr_strbuf_puts(b, "},\"fields\":{");
     size_t n = tr_event_field_count(ev);
     for (size_t i = 0; i < n; i++) {
         const tr_field *f = tr_event_field(ev, i);
@@ -146,6 +149,12 @@ tr_status tr_json_writer_event(tr_json_writer *w, const tr_event *ev)
         }
     }
     tr_strbuf_putc(b, '}');
+    size_t xml_len;
+    const char *xml = tr_event_xml(ev, &xml_len);
+    if (xml) {
+        tr_strbuf_puts(b, ",\"xml\":");
+        put_string(b, xml, xml_len);
+    }
     if (w->aliases) {
         tr_strbuf_puts(b, ",\"aliases\":{");
         bool first = true;

@@ -56,7 +56,30 @@
  * the next record signature in the chunk; a chunk without signature is
  * reported and skipped; checksum mismatches and the dirty flag are warnings.
  * The header's chunk count is not trusted: chunks are walked to end of file.
- * Records in the slack after a chunk's free-space offset are not read (yet).
+ *
+ * XML (TR_SCAN_XML): the same evaluation also writes the record as XML
+ * text, the way Windows renders it (elements, attributes in double quotes,
+ * an attribute made only of empty optional substitutions omitted, values
+ * rendered as for fields but strings untrimmed), escaped (& < > " as
+ * entities, line breaks as references: one record is one line), into a
+ * per-record buffer copied to the batch arena with the event. It stays
+ * well-formed whatever the input: characters XML 1.0 forbids are replaced
+ * (see xml_escaped), names damage made invalid get '_' for the offending
+ * characters, and an attribute name repeated in one start tag gets '_'
+ * until it is new. Without the flag the only cost is one predictable
+ * branch per operation.
+ *
+ * Recovery (TR_SCAN_RECOVER): after a chunk's records, the slack space up
+ * to the chunk's end (deleted and overwritten records: Windows does not
+ * clear it) is searched for record signatures; each well-formed record
+ * header is read like any record, against the chunk's names and templates.
+ * A block without a chunk signature is searched for one at any offset (a
+ * chunk carved from a damaged or shifted image); the carved chunk ends at
+ * the next 64 KiB boundary that holds a chunk, so no byte is read as two
+ * records. Such events carry TR_ORIGIN_RECOVERED; fragments that do not
+ * parse are expected in slack and dropped silently. Normal reading already
+ * walks every 64 KiB chunk to end of file, so chunks past the header's
+ * count need no recovery.
  *
  * Workload: chunks of 100–300 records of 0.5–2 KiB, a handful of templates
  * per chunk, 20–60 fields per event.
@@ -85,6 +108,8 @@
 #define TR_EVTX_MAX_CHUNK_STEPS (1u << 21) /* operations per chunk: ~20 ms at worst */
 #define TR_EVTX_MAX_RECORD_TEXT (4u << 20) /* rendered bytes per record */
 #define TR_EVTX_MAX_CHUNK_TEXT (16u << 20) /* rendered bytes per chunk (one batch) */
+#define TR_EVTX_MAX_RECORD_XML (8u << 20)  /* XML rendering per record (escaping can grow text 6x) */
+#define TR_EVTX_MAX_CHUNK_XML (32u << 20)  /* XML renderings per chunk, kept in the batch arena */
 
 #define TR_EVTX_MAX_NAME 1024u          /* bytes of a flattened field name: names are
                                           * stored once and referenced by offset, so a
@@ -173,9 +198,22 @@ typedef struct tmpl_slot {
     const op *ops;
 } tmpl_slot;
 
+#define XML_ATTRS_KEPT 64u /* attribute names of one start tag compared for clashes */
+
+/* An open element of the XML rendering: its name, for the end tag. */
+typedef struct xname {
+    const char *str;
+    uint32_t len;
+} xname;
+
 typedef struct evtx_reader {
     tr_input *in;
     tr_read_ctx *ctx;
+    bool want_xml;             /* TR_SCAN_XML */
+    bool recover;              /* TR_SCAN_RECOVER */
+    bool recovering;           /* reading slack or a carved chunk: events are marked */
+    uint64_t carved_start;     /* file offsets of the last carved chunk */
+    uint64_t carved_end;
     bool started;
     bool finished;
     bool bare_chunks;          /* the file starts with a chunk, no file header */
@@ -194,6 +232,7 @@ typedef struct evtx_reader {
     uint32_t ntmpls;
     uint64_t chunk_steps;
     uint64_t chunk_text;
+    uint64_t chunk_xml;
 
     /* scratch, kept across records */
     op *ops;
@@ -220,6 +259,23 @@ typedef struct evtx_reader {
     size_t here;               /* chunk offset of the construct being read (for reports) */
     size_t err_at;             /* chunk offset of the problem */
     char err[200];
+
+    /* the XML rendering of the record being read (want_xml) */
+    char *xml;
+    size_t xml_len, xml_cap;
+    char *xtmp;                /* scratch: a string value before escaping */
+    size_t xtmp_cap;
+    xname xstack[TR_EVTX_MAX_DEPTH];
+    unsigned xdepth;
+    bool xattr_open;           /* an attribute value is being written */
+    size_t xattr_mark;         /* xml_len before the attribute: rolled back when it has no part */
+    uint32_t xattr_parts;
+    /* attribute names of the open start tag, so that none is written twice
+     * (damaged names can clash once sanitised): the first XML_ATTRS_KEPT */
+    uint32_t xattr_count;      /* attributes met in this start tag */
+    uint32_t xattr_kept;
+    size_t xattr_at[XML_ATTRS_KEPT]; /* offset and length of each name in xml */
+    size_t xattr_len[XML_ATTRS_KEPT];
 } evtx_reader;
 
 enum { ATTR_FIELD, ATTR_KEY, ATTR_DROP };
@@ -999,6 +1055,275 @@ static int acc_field(evtx_reader *R, acc *a, const tr_name *name)
     return tr_builder_add(R->b, name, &v) ? P_OK : P_NOMEM;
 }
 
+/* ---------------------------------------------------------------- XML rendering */
+
+/* Room for n more bytes in the XML buffer, within the record's limit. */
+static int xml_reserve(evtx_reader *R, size_t n)
+{
+    if (n > TR_EVTX_MAX_RECORD_XML || R->xml_len > TR_EVTX_MAX_RECORD_XML - n)
+        return fail(R, 0, "record renders to more than %u bytes of XML", TR_EVTX_MAX_RECORD_XML);
+    if (R->xml_cap - R->xml_len >= n)
+        return P_OK;
+    size_t cap = R->xml_cap ? R->xml_cap : 4096;
+    while (cap - R->xml_len < n)
+        cap *= 2;
+    char *x = tr_realloc(R->xml, cap);
+    if (!x)
+        return P_NOMEM;
+    R->xml = x;
+    R->xml_cap = cap;
+    return P_OK;
+}
+
+static int xml_raw(evtx_reader *R, const char *s, size_t n)
+{
+    int r = xml_reserve(R, n);
+    if (r)
+        return r;
+    if (n)
+        memcpy(R->xml + R->xml_len, s, n);
+    R->xml_len += n;
+    return P_OK;
+}
+
+/* Appends text escaped for element content and attribute values alike:
+ * & < > " as entities, line breaks as character references (&#10; &#13;),
+ * so that a record stays on one line, and the other control characters
+ * but tab, which XML 1.0 does not allow even as references, as their
+ * pictures (U+2401..U+241F), and the non-characters U+FFFE and U+FFFF as
+ * U+FFFD, so that the output stays well-formed. */
+static int xml_escaped(evtx_reader *R, const char *s, size_t n)
+{
+    size_t run = 0;
+    int r;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *ent;
+        char num[8];
+        switch (c) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case 0xEF: /* U+FFFE and U+FFFF are no XML characters: U+FFFD */
+            if (n - i < 3 || (unsigned char)s[i + 1] != 0xBF || ((unsigned char)s[i + 2] & 0xFE) != 0xBE)
+                continue;
+            if ((r = xml_raw(R, s + run, i - run)) || (r = xml_raw(R, "\xEF\xBF\xBD", 3)))
+                return r;
+            i += 2;
+            run = i + 1;
+            continue;
+        default:
+            if (c >= 0x20 || c == '\t')
+                continue;
+            if (c == '\n' || c == '\r') {
+                snprintf(num, sizeof num, "&#%u;", c);
+            } else { /* not allowed in XML 1.0, even as a reference: its picture, U+2400 + c */
+                num[0] = (char)0xE2;
+                num[1] = (char)(0x90 | (c >> 6));
+                num[2] = (char)(0x80 | (c & 0x3F));
+                num[3] = '\0';
+            }
+            ent = num;
+            break;
+        }
+        if ((r = xml_raw(R, s + run, i - run)) || (r = xml_raw(R, ent, strlen(ent))))
+            return r;
+        run = i + 1;
+    }
+    return xml_raw(R, s + run, n - run);
+}
+
+/* Is code point cp allowed in an XML name (at its start when `first`)?
+ * Beyond ASCII, only letters every edition of XML 1.0 accepts (parsers
+ * such as expat follow the first editions' narrower tables): Latin-1
+ * letters, CJK ideographs, Hangul syllables. */
+static bool xml_name_cp(unsigned cp, bool first)
+{
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_' || cp == ':')
+        return true;
+    if (cp < 0x80)
+        return !first && ((cp >= '0' && cp <= '9') || cp == '-' || cp == '.');
+    return (cp >= 0xC0 && cp <= 0xFF && cp != 0xD7 && cp != 0xF7) || (cp >= 0x4E00 && cp <= 0x9FA5) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3);
+}
+
+/* Appends an element or attribute name. Names in real logs are XML names;
+ * in damaged or recovered records they can be any text (a name offset
+ * into overwritten bytes): characters a name cannot hold become '_', so
+ * that the output stays well-formed. `s` is valid UTF-8 (decoded UTF-16). */
+static int xml_name(evtx_reader *R, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80 && xml_name_cp((unsigned char)s[i], i == 0))
+        i++;
+    if (i == n && n)
+        return xml_raw(R, s, n);
+    int r = xml_raw(R, s, i);
+    if (!n)
+        return r ? r : xml_raw(R, "_", 1);
+    while (!r && i < n) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t l = u[0] < 0x80 ? 1 : u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : 4;
+        if (l > n - i)
+            l = n - i;
+        unsigned cp = l == 1 ? u[0]
+                    : l == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)
+                    : l == 3 ? (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu)
+                             : (u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 | (u[2] & 0x3Fu) << 6 | (u[3] & 0x3Fu);
+        r = xml_name_cp(cp, i == 0) ? xml_raw(R, s + i, l) : xml_raw(R, "_", 1);
+        i += l;
+    }
+    return r;
+}
+
+static int xml_attr_finish(evtx_reader *R)
+{
+    if (!R->xattr_open)
+        return P_OK;
+    R->xattr_open = false;
+    if (!R->xattr_parts) { /* only empty optional substitutions: Windows omits it */
+        R->xml_len = R->xattr_mark;
+        if (R->xattr_kept && R->xattr_at[R->xattr_kept - 1] > R->xattr_mark)
+            R->xattr_kept--;
+        return P_OK;
+    }
+    return xml_raw(R, "\"", 1);
+}
+
+static int xml_open(evtx_reader *R, const char *name, uint32_t len)
+{
+    int r;
+    if ((r = xml_attr_finish(R)))
+        return r;
+    if (R->xdepth >= TR_EVTX_MAX_DEPTH)
+        return fail(R, 0, "elements nested deeper than %u levels", TR_EVTX_MAX_DEPTH);
+    R->xstack[R->xdepth++] = (xname){.str = name, .len = len};
+    R->xattr_count = 0;
+    R->xattr_kept = 0;
+    if ((r = xml_raw(R, "<", 1)))
+        return r;
+    return xml_name(R, name, len);
+}
+
+static int xml_attr(evtx_reader *R, const char *name, uint32_t len)
+{
+    int r;
+    if ((r = xml_attr_finish(R)))
+        return r;
+    size_t mark = R->xml_len;
+    if ((r = xml_raw(R, " ", 1)) || (r = xml_name(R, name, len)))
+        return r;
+    /* a name met before in this start tag gets '_' until it is new; past
+     * the names kept, each gets its position too, which keeps them apart */
+    size_t at = mark + 1;
+    if (R->xattr_count >= XML_ATTRS_KEPT) {
+        char num[16];
+        int k = snprintf(num, sizeof num, "_%u", (unsigned)R->xattr_count);
+        if ((r = xml_raw(R, num, (size_t)k)))
+            return r;
+    }
+    R->xattr_count++;
+    for (uint32_t i = 0; i < R->xattr_kept;) {
+        if (R->xattr_len[i] == R->xml_len - at && memcmp(R->xml + R->xattr_at[i], R->xml + at, R->xattr_len[i]) == 0) {
+            if ((r = xml_raw(R, "_", 1)))
+                return r;
+            i = 0;
+            continue;
+        }
+        i++;
+    }
+    if (R->xattr_kept < XML_ATTRS_KEPT) {
+        R->xattr_at[R->xattr_kept] = at;
+        R->xattr_len[R->xattr_kept++] = R->xml_len - at;
+    }
+    if ((r = xml_raw(R, "=\"", 2)))
+        return r;
+    R->xattr_open = true;
+    R->xattr_mark = mark;
+    R->xattr_parts = 0;
+    return P_OK;
+}
+
+static int xml_close_start(evtx_reader *R)
+{
+    int r = xml_attr_finish(R);
+    return r ? r : xml_raw(R, ">", 1);
+}
+
+/* The end of the element on top: "/>" when `empty`, else its end tag. */
+static int xml_close(evtx_reader *R, bool empty)
+{
+    int r;
+    if ((r = xml_attr_finish(R)))
+        return r;
+    if (!R->xdepth)
+        return fail(R, 0, "end of an element that was not open");
+    const xname *e = &R->xstack[--R->xdepth];
+    if (empty)
+        return xml_raw(R, " />", 3);
+    if ((r = xml_raw(R, "</", 2)) || (r = xml_name(R, e->str, e->len)))
+        return r;
+    return xml_raw(R, ">", 1);
+}
+
+static int xml_text(evtx_reader *R, const char *s, size_t n)
+{
+    if (R->xattr_open)
+        R->xattr_parts++;
+    return xml_escaped(R, s, n);
+}
+
+static int xml_item(evtx_reader *R, const tr_value *v, void *ctx)
+{
+    bool *first = ctx;
+    int r;
+    if (!*first && (r = xml_raw(R, ",", 1)))
+        return r;
+    *first = false;
+    return xml_escaped(R, v->str ? v->str : "", v->len);
+}
+
+/* A substitution value as XML text: as rendered for fields (arrays joined
+ * by commas), except that strings keep their trailing white space (only
+ * their terminating NULs go), as Windows shows them. Repairs and odd sizes
+ * were counted when the value was rendered for its field. */
+static int xml_value(evtx_reader *R, uint8_t type, const uint8_t *p, size_t n)
+{
+    uint32_t odd = R->odd_values, repaired = R->repaired;
+    int r;
+    if (R->xattr_open)
+        R->xattr_parts++;
+    if (type == 0x01) {
+        size_t units = n / 2;
+        while (units && rd16(p + 2 * units - 2) == 0)
+            units--;
+        size_t l = utf16_len(p, units);
+        if (l + 1 > R->xtmp_cap) {
+            if (l > TR_EVTX_MAX_RECORD_XML)
+                return fail(R, 0, "record renders to more than %u bytes of XML", TR_EVTX_MAX_RECORD_XML);
+            char *t = tr_realloc(R->xtmp, l + 1);
+            if (!t)
+                return P_NOMEM;
+            R->xtmp = t;
+            R->xtmp_cap = l + 1;
+        }
+        utf16_put(p, units, R->xtmp);
+        r = xml_escaped(R, R->xtmp, l);
+    } else if (type & 0x80) {
+        bool first = true;
+        r = for_items(R, type, p, n, xml_item, &first);
+    } else {
+        tr_value v;
+        r = render_scalar(R, type, p, n, &v);
+        if (!r)
+            r = xml_escaped(R, v.str ? v.str : "", v.len);
+    }
+    R->odd_values = odd;
+    R->repaired = repaired;
+    return r;
+}
+
 /* ---------------------------------------------------------------- XML to fields */
 
 /* The flattened name `key` under `parent` (NULL with R->err set when too
@@ -1528,22 +1853,32 @@ static int eval(evtx_reader *R, const op *ops, size_t n, size_t vbase, size_t nv
             r = x_attr_end(R);
             if (!r)
                 r = x_open(R, o->str, o->len);
+            if (!r && R->want_xml)
+                r = xml_open(R, o->str, o->len);
             break;
         case OP_ATTR:
             r = x_attr_end(R);
             if (!r)
                 r = x_attr_begin(R, o->str, o->len);
+            if (!r && R->want_xml)
+                r = xml_attr(R, o->str, o->len);
             break;
         case OP_CLOSE_START:
             r = x_attr_end(R);
+            if (!r && R->want_xml)
+                r = xml_close_start(R);
             break;
         case OP_EMPTY:
         case OP_END:
             r = x_close(R);
+            if (!r && R->want_xml)
+                r = xml_close(R, o->kind == OP_EMPTY);
             break;
         case OP_TEXT: {
             part pt = {.p = (const uint8_t *)o->str, .len = o->len, .type = PART_TEXT};
             r = x_part(R, &pt, false);
+            if (!r && R->want_xml)
+                r = xml_text(R, o->str, o->len);
             break;
         }
         case OP_SUBST:
@@ -1564,7 +1899,10 @@ static int eval(evtx_reader *R, const op *ops, size_t n, size_t vbase, size_t nv
             if (v.type == 0x21 || v.type == 0xa1)
                 break; /* BinXML in an attribute value has no text form */
             part pt = {.p = v.p, .len = v.len, .type = v.type};
-            r = x_part(R, &pt, o->kind == OP_OPTSUBST);
+            bool optional = o->kind == OP_OPTSUBST;
+            r = x_part(R, &pt, optional);
+            if (!r && R->want_xml && !(optional && (v.type == 0 || v.len == 0)))
+                r = xml_value(R, v.type, v.p, v.len);
             break;
         }
         default:
@@ -1692,6 +2030,9 @@ static int read_record(evtx_reader *R, size_t pos, uint32_t size)
     R->odd_values = 0;
     R->repaired = 0;
     R->here = pos;
+    R->xml_len = 0;
+    R->xdepth = 0;
+    R->xattr_open = false;
     tr_builder_event_begin(R->b);
     cur c = {.base = R->chunk, .pos = pos + 24, .end = pos + size - 4};
     int r = parse_fragments(R, &c, 0);
@@ -1699,6 +2040,18 @@ static int read_record(evtx_reader *R, size_t pos, uint32_t size)
         r = fail(R, c.pos, "the event XML ends inside an element (%u left open)", R->depth);
     if (!r && R->b->nfields == 0)
         r = fail(R, pos + 24, "the record holds no event XML");
+    if (!r && R->want_xml) {
+        if (R->chunk_xml + R->xml_len > TR_EVTX_MAX_CHUNK_XML) {
+            r = fail(R, pos, "chunk renders to more than %u bytes of XML", TR_EVTX_MAX_CHUNK_XML);
+        } else {
+            R->chunk_xml += R->xml_len;
+            char *x = tr_builder_copy(R->b, R->xml ? R->xml : "", R->xml_len);
+            if (!x)
+                r = P_NOMEM;
+            R->b->xml = x;
+            R->b->xml_len = (uint32_t)R->xml_len;
+        }
+    }
     if (r) {
         tr_builder_event_abort(R->b);
         return r;
@@ -1717,8 +2070,16 @@ static int read_record(evtx_reader *R, size_t pos, uint32_t size)
                (unsigned long long)R->rec_id, R->odd_values);
     if (R->b->time_prio == 0) /* no TimeCreated: the time the record was written */
         R->b->time = filetime_to_time(rd64(R->chunk + pos + 16));
-    tr_origin o = {.path = R->ctx->path, .format = "evtx", .record = R->rec_id, .offset = file_off};
-    return tr_builder_event_end(R->b, &o) ? P_OK : P_NOMEM;
+    tr_origin o = {.path = R->ctx->path,
+                   .format = "evtx",
+                   .record = R->rec_id,
+                   .offset = file_off,
+                   .flags = R->recovering ? TR_ORIGIN_RECOVERED : 0};
+    if (!tr_builder_event_end(R->b, &o))
+        return P_NOMEM;
+    if (R->recovering)
+        R->ctx->records_recovered++;
+    return P_OK;
 }
 
 /* Is there a well-formed record header at chunk offset pos (limit: end)? */
@@ -1760,25 +2121,66 @@ static void chunk_reset(evtx_reader *R)
     R->ntmpls = 0;
     R->chunk_steps = 0;
     R->chunk_text = 0;
+    R->chunk_xml = 0;
 }
 
-/* Reads the records of the chunk in R->chunk[0, clen) into the batch. */
+static bool chunk_over_budget(const evtx_reader *R)
+{
+    return R->chunk_steps > TR_EVTX_MAX_CHUNK_STEPS || R->chunk_text > TR_EVTX_MAX_CHUNK_TEXT ||
+           R->chunk_xml > TR_EVTX_MAX_CHUNK_XML;
+}
+
+/* Recovery: records in the chunk's slack space [from, to). Every position
+ * holding a well-formed record header is tried; a record that parses is
+ * delivered (marked) and skipped over, anything else is passed by a byte.
+ * Work is bounded by the chunk's budget, the search by the slack's size. */
+static tr_status read_slack(evtx_reader *R, size_t from, size_t to)
+{
+    bool was = R->recovering;
+    R->recovering = true;
+    size_t pos = from;
+    tr_status st = TR_OK;
+    while (to > pos && to - pos >= EVTX_RECORD_MIN && !chunk_over_budget(R)) {
+        const uint8_t *hit = memmem(R->chunk + pos, to - pos, "\x2a\x2a\0\0", 4);
+        if (!hit)
+            break;
+        size_t q = (size_t)(hit - R->chunk);
+        uint32_t size;
+        if (!record_at(R, q, to, &size)) {
+            pos = q + 1;
+            continue;
+        }
+        int r = read_record(R, q, size);
+        if (r == P_NOMEM) {
+            st = TR_ERR_NOMEM;
+            break;
+        }
+        pos = r ? q + 1 : q + size;
+    }
+    R->recovering = was;
+    return st;
+}
+
+/* Reads the records of the chunk in R->chunk[0, clen) into the batch. In a
+ * carved chunk (R->recovering) problems are not reported: it is a guess. */
 static tr_status read_chunk(evtx_reader *R)
 {
     const uint8_t *ch = R->chunk;
     size_t clen = R->clen;
     uint64_t off = R->chunk_off;
+    bool quiet = R->recovering;
     chunk_reset(R);
-    if (clen < EVTX_CHUNK_SIZE)
+    if (clen < EVTX_CHUNK_SIZE && !quiet)
         report(R, TR_SEV_ERROR, off, "chunk truncated: %zu of %u bytes (file cut short); reading what is there",
                clen, EVTX_CHUNK_SIZE);
     if (clen < EVTX_CHUNK_HEADER) {
-        R->ctx->records_skipped++;
+        if (!quiet)
+            R->ctx->records_skipped++;
         return TR_OK;
     }
     uint32_t stored = rd32(ch + 124);
     uint32_t crc = (uint32_t)crc32(crc32(0L, ch, 120), ch + 128, EVTX_CHUNK_HEADER - 128);
-    if (stored != crc)
+    if (stored != crc && !quiet)
         report(R, TR_SEV_WARNING, off, "chunk header checksum mismatch (stored 0x%08x, computed 0x%08x); read anyway",
                stored, crc);
     uint32_t free_off = rd32(ch + 48);
@@ -1786,7 +2188,7 @@ static tr_status read_chunk(evtx_reader *R)
     bool end_known = true; /* records must fill [512, end): a gap is damage */
     if (free_off >= EVTX_CHUNK_HEADER && free_off <= EVTX_CHUNK_SIZE) {
         end = free_off < clen ? free_off : clen;
-        if (free_off <= clen) {
+        if (free_off <= clen && !quiet) {
             uint32_t dstored = rd32(ch + 52);
             uint32_t dcrc = (uint32_t)crc32(0L, ch + EVTX_CHUNK_HEADER, free_off - EVTX_CHUNK_HEADER);
             if (dstored != dcrc)
@@ -1795,17 +2197,26 @@ static tr_status read_chunk(evtx_reader *R)
                        dcrc);
         }
     } else {
-        report(R, TR_SEV_WARNING, off, "chunk free-space offset 0x%x is impossible; records read up to the first gap",
-               free_off);
+        if (!quiet)
+            report(R, TR_SEV_WARNING, off,
+                   "chunk free-space offset 0x%x is impossible; records read up to the first gap", free_off);
         end = clen;
         end_known = false;
     }
     size_t pos = EVTX_CHUNK_HEADER;
+    bool over = false;
     while (pos < end) {
         uint32_t size;
         if (!record_at(R, pos, end, &size)) {
             if (!end_known && (end - pos < 4 || all_zero(ch + pos, end - pos < 64 ? end - pos : 64)))
                 break;
+            size_t next = resync(R, pos, end);
+            if (quiet) {
+                if (!next)
+                    break;
+                pos = next;
+                continue;
+            }
             /* say why, then look for the next record */
             const char *why;
             char buf[96];
@@ -1822,7 +2233,6 @@ static tr_status read_chunk(evtx_reader *R)
                              rd32(ch + pos + s - 4));
                 why = buf;
             }
-            size_t next = resync(R, pos, end);
             R->ctx->records_skipped++;
             if (next) {
                 report(R, TR_SEV_ERROR, off + pos, "%s; %zu bytes skipped to the next record", why, next - pos);
@@ -1836,16 +2246,25 @@ static tr_status read_chunk(evtx_reader *R)
         if (r == P_NOMEM)
             return TR_ERR_NOMEM;
         if (r) {
-            R->ctx->records_skipped++;
-            report(R, TR_SEV_ERROR, off + pos, "record %llu: %s (at offset 0x%llx); record skipped",
-                   (unsigned long long)R->rec_id, R->err, (unsigned long long)(off + R->err_at));
-            if (R->chunk_steps > TR_EVTX_MAX_CHUNK_STEPS || R->chunk_text > TR_EVTX_MAX_CHUNK_TEXT) {
-                report(R, TR_SEV_ERROR, off + pos, "chunk over its work limit; rest of the chunk skipped");
+            if (!quiet) {
+                R->ctx->records_skipped++;
+                report(R, TR_SEV_ERROR, off + pos, "record %llu: %s (at offset 0x%llx); record skipped",
+                       (unsigned long long)R->rec_id, R->err, (unsigned long long)(off + R->err_at));
+            }
+            if (chunk_over_budget(R)) {
+                if (!quiet)
+                    report(R, TR_SEV_ERROR, off + pos, "chunk over its work limit; rest of the chunk skipped");
+                over = true;
                 break;
             }
         }
         pos += size;
     }
+    /* the slack: after the free-space offset, or after the first gap when
+     * the offset is impossible; never where a record was already read */
+    size_t slack = end_known ? end : pos;
+    if (R->recover && !over && slack < clen)
+        return read_slack(R, slack, clen);
     return TR_OK;
 }
 
@@ -1895,6 +2314,55 @@ static tr_status read_file_header(evtx_reader *R)
     return TR_OK;
 }
 
+/* Recovery: chunks whose signature is not on a 64 KiB boundary, searched
+ * in the `block` bytes at the window's start (which hold no chunk at their
+ * own start). A chunk found is read up to 64 KiB, the end of the data, or
+ * the next boundary that holds a chunk, whichever comes first: the aligned
+ * walk reads that one, so no byte is read twice. */
+static tr_status carve(evtx_reader *R, size_t block)
+{
+    tr_status st = tr_input_peek(R->in, 2 * (size_t)EVTX_CHUNK_SIZE);
+    if (st)
+        return st == TR_ERR_NOMEM ? st : TR_OK; /* the walk reports a broken source */
+    const uint8_t *d = (const uint8_t *)tr_input_data(R->in);
+    size_t avail = tr_input_avail(R->in);
+    uint64_t off = tr_input_offset(R->in);
+    if (avail < block)
+        return TR_OK;
+    size_t next_chunk = avail; /* where the aligned walk finds the next chunk */
+    if (avail - block >= 8 && memcmp(d + block, "ElfChnk", 8) == 0)
+        next_chunk = block;
+    size_t from = 1; /* offset 0 holds no signature */
+    if (R->carved_end > off && R->carved_end - off > from)
+        from = (size_t)(R->carved_end - off);
+    while (from < block) {
+        size_t span = (avail - from < block - from + 7 ? avail - from : block - from + 7);
+        const uint8_t *hit = memmem(d + from, span, "ElfChnk", 8);
+        if (!hit)
+            break;
+        size_t k = (size_t)(hit - d);
+        size_t lim = k + EVTX_CHUNK_SIZE;
+        if (lim > next_chunk)
+            lim = next_chunk;
+        R->chunk = d + k;
+        R->clen = lim - k;
+        R->chunk_off = off + k;
+        R->carved_start = off + k;
+        R->carved_end = off + lim;
+        size_t before = R->b->nevents;
+        R->recovering = true;
+        st = read_chunk(R);
+        R->recovering = false;
+        R->chunk = NULL;
+        if (st)
+            return st;
+        report(R, TR_SEV_INFO, off + k, "chunk signature off the 64 KiB grid: %zu bytes read as a chunk, %zu event(s) recovered",
+               lim - k, R->b->nevents - before);
+        from = lim;
+    }
+    return TR_OK;
+}
+
 static tr_status reader_next(void *state, tr_builder *b)
 {
     evtx_reader *R = state;
@@ -1927,7 +2395,11 @@ static tr_status reader_next(void *state, tr_builder *b)
         R->chunk_no++;
         if (clen < 8 || memcmp(ch, "ElfChnk", 8) != 0) {
             /* preallocated space is zeros: not damage */
-            if (!all_zero(ch, clen)) {
+            bool zero = all_zero(ch, clen);
+            if (!zero && R->carved_end > off && R->carved_start < off) {
+                report(R, TR_SEV_INFO, off, "no chunk signature: the rest of the chunk carved at offset 0x%llx",
+                       (unsigned long long)R->carved_start);
+            } else if (!zero) {
                 bool counted = R->bare_chunks || R->chunk_no <= R->header_chunks;
                 report(R, counted ? TR_SEV_ERROR : TR_SEV_WARNING, off,
                        "no chunk signature%s; %zu bytes skipped", counted ? "" : " (beyond the chunks the header counts)",
@@ -1935,7 +2407,11 @@ static tr_status reader_next(void *state, tr_builder *b)
                 if (counted)
                     R->ctx->records_skipped++;
             }
+            if (!zero && R->recover && (st = carve(R, clen)) != TR_OK)
+                return st;
             tr_input_consume(R->in, clen);
+            if (b->nevents)
+                return TR_OK;
             continue;
         }
         R->chunk = ch;
@@ -1959,6 +2435,8 @@ static tr_status reader_create(void **state, tr_input *in, tr_read_ctx *ctx)
         return TR_ERR_NOMEM;
     R->in = in;
     R->ctx = ctx;
+    R->want_xml = (ctx->flags & TR_SCAN_XML) != 0;
+    R->recover = (ctx->flags & TR_SCAN_RECOVER) != 0;
     tr_arena_init(&R->carena, 64 * 1024);
     *state = R;
     return TR_OK;
@@ -1973,6 +2451,8 @@ static void reader_destroy(void *state)
     tr_free(R->ops);
     tr_free(R->vals);
     tr_free(R->text);
+    tr_free(R->xml);
+    tr_free(R->xtmp);
     tr_free(R);
 }
 

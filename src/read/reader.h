@@ -35,7 +35,9 @@ typedef struct tr_read_ctx {
     const char *format;
     tr_diag_fn diag;            /* may be NULL */
     void *user;
+    unsigned flags;             /* TR_SCAN_* the scan was asked for */
     uint64_t records_skipped;   /* malformed records skipped */
+    uint64_t records_recovered; /* events from slack or carved space (TR_SCAN_RECOVER) */
     uint64_t values_repaired;   /* strings with invalid UTF-8 repaired */
     uint64_t problems;          /* every tr_read_report call */
     uint64_t hidden;            /* reports not passed on (over the limit) */

@@ -130,7 +130,11 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
         return TR_OK;
     }
 
-    tr_read_ctx ctx = {.path = path, .format = ops->name, .diag = s->opts.on_diag, .user = s->opts.user};
+    tr_read_ctx ctx = {.path = path,
+                       .format = ops->name,
+                       .diag = s->opts.on_diag,
+                       .user = s->opts.user,
+                       .flags = s->opts.flags};
     void *state = NULL;
     rc = ops->create(&state, in, &ctx);
     if (rc)
@@ -165,6 +169,7 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
     }
     st->bytes_read += tr_input_raw_bytes(in);
     st->records_skipped += ctx.records_skipped;
+    st->records_recovered += ctx.records_recovered;
     st->values_repaired += ctx.values_repaired;
     if (ctx.hidden) {
         char reason[128];
