@@ -31,8 +31,8 @@
 #include <string.h>
 
 #include "../util/alloc.h"
-#include "../util/utf8.h"
 #include "reader.h"
+#include "text_value.h"
 
 #define TR_EXLOG_MAX_FIELDS 256u /* columns of one #Fields line; HttpProxy has ~70 */
 #define TR_EXLOG_BATCH 1024u
@@ -86,16 +86,6 @@ static void parse_log_type(exlog_reader *R, const char *p, const char *end)
     R->log_type_batch = NULL;
 }
 
-static bool all_digits(const char *s, size_t n)
-{
-    if (n == 0 || n > 18)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /* Finds the end of the record starting at p: the first line break outside
  * quotes. Returns NULL when the window ends first. *lines counts the line
  * breaks inside quoted values. A quote left open for more than
@@ -145,47 +135,27 @@ static const char *record_end(const char *p, const char *end, unsigned *lines)
  * arena when they hold doubled quotes). */
 static bool add_value(exlog_reader *R, tr_builder *b, unsigned i, const char *s, const char *e, unsigned *repaired)
 {
-    tr_value v = {.type = TR_STR};
+    tr_value v = {.type = TR_NULL};
     bool quoted = e - s >= 2 && s[0] == '"' && e[-1] == '"';
     if (quoted)
         s++, e--;
     size_t n = (size_t)(e - s);
-    if (n == 0) {
-        v.type = TR_NULL;
-        return tr_builder_add(b, R->fields[i], &v);
-    }
-    bool doubled = quoted && memchr(s, '"', n);
-    size_t bad = tr_utf8_find_invalid(s, n);
-    if (doubled || bad < n) {
-        char *c = tr_arena_alloc(&b->arena, TR_UTF8_REPAIR_MAX(n) + 1);
-        if (!c)
-            return false;
-        size_t o = 0;
-        for (size_t k = 0; k < n; k++) {
-            c[o++] = s[k];
-            if (s[k] == '"' && k + 1 < n && s[k + 1] == '"')
-                k++;
-        }
-        if (bad < n) {
-            char *r = tr_arena_alloc(&b->arena, TR_UTF8_REPAIR_MAX(o) + 1);
-            if (!r)
+    if (n > 0) { /* an empty column: no value */
+        if (quoted && memchr(s, '"', n)) { /* "" stands for one quote */
+            char *c = tr_arena_alloc(&b->arena, n + 1);
+            if (!c)
                 return false;
-            o = tr_utf8_repair(c, o, r);
-            c = r;
-            v.flags |= TR_VALUE_REPAIRED;
-            (*repaired)++;
+            size_t o = 0;
+            for (size_t k = 0; k < n; k++) {
+                c[o++] = s[k];
+                if (s[k] == '"' && k + 1 < n && s[k + 1] == '"')
+                    k++;
+            }
+            s = c;
+            n = o;
         }
-        v.str = c;
-        v.len = (uint32_t)o;
-    } else {
-        v.str = s;
-        v.len = (uint32_t)n;
-        if (!quoted && all_digits(s, n)) {
-            v.type = TR_INT;
-            v.as.i = 0;
-            for (size_t k = 0; k < n; k++)
-                v.as.i = v.as.i * 10 + (s[k] - '0');
-        }
+        if (!tr_text_value(b, s, n, !quoted, &v, repaired))
+            return false;
     }
     return tr_builder_add(b, R->fields[i], &v);
 }

@@ -31,8 +31,8 @@
 #include <string.h>
 
 #include "../util/alloc.h"
-#include "../util/utf8.h"
 #include "reader.h"
+#include "text_value.h"
 
 #define TR_W3C_MAX_FIELDS 128u /* columns of one #Fields line; IIS has at most ~30 */
 #define TR_W3C_BATCH 1024u
@@ -100,65 +100,22 @@ static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, 
     }
 }
 
-/* True when s holds only ASCII (8 bytes at a time): then it is valid UTF-8
- * and needs no closer look. */
-static inline bool all_ascii(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, s + i, 8);
-        if (v & 0x8080808080808080ull)
-            return false;
-    }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] & 0x80)
-            return false;
-    return true;
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    if (n == 0 || n > 18)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /* Adds one value. Returns false when out of memory. */
 static bool add_value(w3c_reader *R, tr_builder *b, unsigned i, const char *s, size_t n, unsigned *repaired)
 {
-    tr_value v = {.type = TR_STR, .str = s, .len = (uint32_t)n};
-    if (n == 1 && s[0] == '-') {
-        v.type = TR_NULL;
-        v.str = NULL;
-        v.len = 0;
-        return tr_builder_add(b, R->fields[i], &v);
-    }
-    bool plus = i < 32 && (R->plus_is_space >> i & 1u) && memchr(s, '+', n);
-    size_t bad = all_ascii(s, n) ? n : tr_utf8_find_invalid(s, n);
-    if (plus || bad < n) {
-        char *c = tr_arena_alloc(&b->arena, TR_UTF8_REPAIR_MAX(n) + 1);
-        if (!c)
-            return false;
-        size_t len = bad < n ? tr_utf8_repair(s, n, c) : (memcpy(c, s, n), n);
-        if (plus)
-            for (size_t k = 0; k < len; k++)
+    tr_value v = {.type = TR_NULL};
+    if (!(n == 1 && s[0] == '-')) { /* "-": no value */
+        if (i < 32 && (R->plus_is_space >> i & 1u) && memchr(s, '+', n)) {
+            char *c = tr_builder_copy(b, s, n); /* '+' stands for a space in user agents */
+            if (!c)
+                return false;
+            for (size_t k = 0; k < n; k++)
                 if (c[k] == '+')
                     c[k] = ' ';
-        if (bad < n) {
-            v.flags |= TR_VALUE_REPAIRED;
-            (*repaired)++;
+            s = c;
         }
-        v.str = c;
-        v.len = (uint32_t)len;
-    } else if (all_digits(s, n)) {
-        v.type = TR_INT;
-        v.as.i = 0;
-        for (size_t k = 0; k < n; k++)
-            v.as.i = v.as.i * 10 + (s[k] - '0');
+        if (!tr_text_value(b, s, n, true, &v, repaired))
+            return false;
     }
     return tr_builder_add(b, R->fields[i], &v);
 }

@@ -78,18 +78,24 @@ char *tr_arena_strndup(tr_arena *a, const char *s, size_t len)
     return d;
 }
 
+/* Returns a block to the spare list (ordinary size) or to the allocator. */
+static void release_block(tr_arena *a, tr_arena_block *b)
+{
+    if (b->size == a->block_size) {
+        b->next = a->spare;
+        a->spare = b;
+    } else {
+        a->total -= b->size;
+        tr_free(b);
+    }
+}
+
 void tr_arena_reset(tr_arena *a)
 {
     tr_arena_block *b = a->head;
     while (b) {
         tr_arena_block *next = b->next;
-        if (b->size == a->block_size) {
-            b->next = a->spare;
-            a->spare = b;
-        } else {
-            a->total -= b->size;
-            tr_free(b);
-        }
+        release_block(a, b);
         b = next;
     }
     a->head = NULL;
@@ -102,13 +108,7 @@ void tr_arena_rollback(tr_arena *a, tr_arena_mark m)
     while (a->head && a->head != m.head) {
         tr_arena_block *b = a->head;
         a->head = b->next;
-        if (b->size == a->block_size) {
-            b->next = a->spare;
-            a->spare = b;
-        } else {
-            a->total -= b->size;
-            tr_free(b);
-        }
+        release_block(a, b);
     }
     a->cur = m.cur;
     a->end = m.end;
