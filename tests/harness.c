@@ -192,6 +192,30 @@ const char *shared_dir(void)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
 }
 
+void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path, void *ctx), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t sl = strlen(suffix);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        size_t n = strlen(ent->d_name);
+        if (S_ISDIR(sb.st_mode))
+            walk_files(path, suffix, fn, ctx);
+        else if (S_ISREG(sb.st_mode) && n > sl && strcmp(ent->d_name + n - sl, suffix) == 0)
+            fn(path, ctx);
+    }
+    closedir(d);
+}
+
 char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

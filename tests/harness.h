@@ -106,6 +106,10 @@ const char *write_file(const char *name, const void *data, size_t len);
 /* Path of ../shared relative to the repository, or NULL when absent. */
 const char *shared_dir(void);
 
+/* Calls fn(path, ctx) for every regular file under dir whose name ends in
+ * suffix, recursively (entries starting with '.' are skipped). */
+void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path, void *ctx), void *ctx);
+
 /* Reads a whole file into a malloc'd buffer; NULL on failure. */
 char *read_all(const char *path, size_t *len);
 

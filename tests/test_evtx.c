@@ -283,28 +283,7 @@ static void oracle_file(const char *evtx_path, oracle_stats *st)
     scan_result_free(&re);
 }
 
-static void walk_evtx(const char *dir, oracle_stats *st)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (ent->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (stat(path, &sb) != 0)
-            continue;
-        size_t n = strlen(ent->d_name);
-        if (S_ISDIR(sb.st_mode))
-            walk_evtx(path, st);
-        else if (n > 5 && strcmp(ent->d_name + n - 5, ".evtx") == 0)
-            oracle_file(path, st);
-    }
-    closedir(d);
-}
+static void oracle_visit(const char *path, void *ctx) { oracle_file(path, ctx); }
 
 static void regression_oracle(void)
 {
@@ -316,7 +295,7 @@ static void regression_oracle(void)
     char dir[600];
     snprintf(dir, sizeof dir, "%s/sigma/regression_data", shared);
     oracle_stats st = {0};
-    walk_evtx(dir, &st);
+    walk_files(dir, ".evtx", oracle_visit, &st);
     printf("  evtx oracle: %d of %d regression .evtx files match their .json (%d known .json errat%s)\n",
            st.matched, st.files, st.known, st.known == 1 ? "um" : "a");
     CHECK(st.files > 0);
@@ -1693,28 +1672,7 @@ static void xml_file(const char *evtx_path, xml_stats *st)
     free(data);
 }
 
-static void xml_walk(const char *dir, xml_stats *st)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (ent->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-        struct stat sb;
-        if (stat(path, &sb) != 0)
-            continue;
-        size_t n = strlen(ent->d_name);
-        if (S_ISDIR(sb.st_mode))
-            xml_walk(path, st);
-        else if (n > 5 && strcmp(ent->d_name + n - 5, ".evtx") == 0)
-            xml_file(path, st);
-    }
-    closedir(d);
-}
+static void xml_visit(const char *path, void *ctx) { xml_file(path, ctx); }
 
 /* With ../shared: the XML of every regression .evtx is well-formed, opens
  * with the event namespace, and holds the EventID and every named Data
@@ -1729,7 +1687,7 @@ static void xml_regression(void)
     char dir[600];
     snprintf(dir, sizeof dir, "%s/sigma/regression_data", shared);
     xml_stats st = {0};
-    xml_walk(dir, &st);
+    walk_files(dir, ".evtx", xml_visit, &st);
     printf("  evtx xml: %d events of %d files, %d Data values checked against the .json\n", st.events, st.files,
            st.datas);
     CHECK(st.files > 0);

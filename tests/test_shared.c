@@ -108,29 +108,10 @@ static void check_file(const char *path)
     scan_result_free(&r);
 }
 
-static void walk_json(const char *dir)
+static void check_visit(const char *path, void *ctx)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (ent->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            walk_json(path);
-        } else {
-            size_t n = strlen(ent->d_name);
-            if (n > 5 && strcmp(ent->d_name + n - 5, ".json") == 0)
-                check_file(path);
-        }
-    }
-    closedir(d);
+    (void)ctx;
+    check_file(path);
 }
 
 static void regression_json_event_ids(void)
@@ -143,7 +124,7 @@ static void regression_json_event_ids(void)
     char dir[600];
     snprintf(dir, sizeof dir, "%s/sigma/regression_data", shared);
     files_checked = mismatches = 0;
-    walk_json(dir);
+    walk_files(dir, ".json", check_visit, NULL);
     printf("  regression .json files checked: %d, mismatches: %d\n", files_checked, mismatches);
     CHECK(files_checked >= 100);
     CHECK_INT(mismatches, 0);
