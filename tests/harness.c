@@ -149,6 +149,52 @@ void scan_result_free(scan_result *r)
     r->dump = r->diags = NULL;
 }
 
+static long fail_at;    /* the allocation that fails; 0: none */
+static long alloc_count;
+
+static void *failing_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    return ++alloc_count == fail_at ? NULL : malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    return ++alloc_count == fail_at ? NULL : realloc(p, n);
+}
+
+static void plain_free(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
+}
+
+void scan_failing_each_allocation(scan_result *r, const char *name, const void *data, size_t len, int max_runs)
+{
+    const tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
+    unsigned flags = r->scan_flags;
+    int failures = 0;
+    for (fail_at = 1; fail_at <= max_runs; fail_at++) {
+        alloc_count = 0;
+        tr_alloc_set_hooks(&hooks);
+        r->scan_flags = flags;
+        scan_memory(r, name, data, len);
+        tr_alloc_set_hooks(NULL);
+        CHECK(r->status == TR_OK || r->status == TR_ERR_NOMEM);
+        failures += r->status == TR_ERR_NOMEM;
+        if (alloc_count < fail_at) { /* no allocation failed: every path was covered */
+            fail_at = 0;
+            CHECK(failures > 3);
+            return;
+        }
+        scan_result_free(r);
+    }
+    fail_at = 0;
+    tr_test_fail(__FILE__, __LINE__, "the scan needs more allocations than max_runs");
+    scan_memory(r, name, data, len);
+}
+
 const char *field_text(const tr_event *ev, const char *name, size_t *len)
 {
     const tr_field *f = tr_event_get(ev, name, strlen(name));

@@ -93,6 +93,14 @@ void scan_text(scan_result *r, const char *text);
 void scan_path(scan_result *r, const char *path);
 void scan_result_free(scan_result *r);
 
+/* Fault injection: reads `len` bytes as file `name` (with r->scan_flags)
+ * once for each N = 1, 2, ..., making the Nth library allocation fail,
+ * until a run needs fewer than N allocations, or max_runs. Every failing
+ * run must end in TR_OK or TR_ERR_NOMEM, and more than 3 must have failed
+ * (both checked); a leak or use-after-free on any path fails the sanitizer
+ * build. The complete run is left in *r for the caller to check and free. */
+void scan_failing_each_allocation(scan_result *r, const char *name, const void *data, size_t len, int max_runs);
+
 /* Looks a field up and returns its text ("" for NULL values, NULL if absent). */
 const char *field_text(const tr_event *ev, const char *name, size_t *len);
 

@@ -1293,33 +1293,14 @@ static void windows_and_gzip(void)
 
 /* The Nth allocation fails, for every N: a clean error, never a crash or
  * a leak (the sanitizer build checks the latter). */
-static long fail_at, alloc_count;
-static void *failing_malloc(size_t n, void *ctx) { (void)ctx; return ++alloc_count == fail_at ? NULL : malloc(n); }
-static void *failing_realloc(void *p, size_t n, void *ctx) { (void)ctx; return ++alloc_count == fail_at ? NULL : realloc(p, n); }
-static void plain_free(void *p, void *ctx) { (void)ctx; free(p); }
-
 static void allocation_failures(void)
 {
     xb x = crafted();
-    tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
-    int failures = 0;
-    for (fail_at = 1; fail_at < 400; fail_at++) {
-        alloc_count = 0;
-        tr_alloc_set_hooks(&hooks);
-        scan_result r = {0};
-        scan_memory(&r, "log.evtx", x.p, x.len);
-        tr_alloc_set_hooks(NULL);
-        CHECK(r.status == TR_OK || r.status == TR_ERR_NOMEM);
-        failures += r.status == TR_ERR_NOMEM;
-        bool done = alloc_count < fail_at;
-        if (done && r.status == TR_OK)
-            CHECK_INT(r.nevents, 3);
-        scan_result_free(&r);
-        if (done)
-            break;
-    }
-    CHECK(failures > 3);
-    CHECK(fail_at < 400);
+    scan_result r = {0};
+    scan_failing_each_allocation(&r, "log.evtx", x.p, x.len, 400);
+    CHECK_INT(r.status, TR_OK);
+    CHECK_INT(r.nevents, 3);
+    scan_result_free(&r);
     free(x.p);
 }
 
@@ -2062,29 +2043,14 @@ static void recover_carved_chunk(void)
 static void recover_xml_allocation_failures(void)
 {
     xb x = slack_file();
-    tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
-    int failures = 0;
-    for (fail_at = 1; fail_at < 400; fail_at++) {
-        alloc_count = 0;
-        tr_alloc_set_hooks(&hooks);
-        scan_result r = {0};
-        r.scan_flags = TR_SCAN_XML | TR_SCAN_RECOVER;
-        scan_memory(&r, "log.evtx", x.p, x.len);
-        tr_alloc_set_hooks(NULL);
-        CHECK(r.status == TR_OK || r.status == TR_ERR_NOMEM);
-        failures += r.status == TR_ERR_NOMEM;
-        bool done = alloc_count < fail_at;
-        if (done && r.status == TR_OK) {
-            CHECK_INT(r.nevents, 3);
-            CHECK_INT(r.stats.records_recovered, 1);
-            CHECK_CONTAINS(r.dump, "\"xml\":\"<Event");
-        }
-        scan_result_free(&r);
-        if (done)
-            break;
-    }
-    CHECK(failures > 3);
-    CHECK(fail_at < 400);
+    scan_result r = {0};
+    r.scan_flags = TR_SCAN_XML | TR_SCAN_RECOVER;
+    scan_failing_each_allocation(&r, "log.evtx", x.p, x.len, 400);
+    CHECK_INT(r.status, TR_OK);
+    CHECK_INT(r.nevents, 3);
+    CHECK_INT(r.stats.records_recovered, 1);
+    CHECK_CONTAINS(r.dump, "\"xml\":\"<Event");
+    scan_result_free(&r);
     free(x.p);
 }
 
