@@ -233,13 +233,7 @@ static bool record(exlog_reader *R, tr_builder *b, const char *p, const char *en
         if (tr_time_parse(time_s, time_n, &t) == TR_OK)
             b->time = t;
     }
-    if (repaired) {
-        R->ctx->values_repaired += repaired;
-        tr_read_report(R->ctx, TR_SEV_WARNING, EXLOG_WHERE(), "invalid UTF-8 in %u value(s), replaced by U+FFFD",
-                       repaired);
-    }
-    tr_origin o = {.path = R->ctx->path, .format = "exchange-log", .record = R->line, .offset = offset};
-    return tr_builder_event_end(b, &o);
+    return tr_text_record_end(b, R->ctx, "exchange-log", R->line, offset, repaired);
 #undef EXLOG_WHERE
 }
 

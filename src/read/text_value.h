@@ -4,7 +4,8 @@
  * digits-only text is an integer (its text kept), invalid UTF-8 is
  * repaired into the batch arena and counted, anything else points into the
  * input (zero copy). Readers decide what "no value" looks like ("-" in
- * W3C, an empty column in CSV) and unescape their own quoting first.
+ * W3C, an empty column in CSV) and unescape their own quoting first. The
+ * record is sealed the same way too (tr_text_record_end).
  *
  * Inline: it runs for every value of every line (a call per value cost
  * the W3C reader 6% more instructions).
@@ -15,10 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../event/event.h"
 #include "../util/utf8.h"
+#include "reader.h"
 
 /* True when s holds only ASCII (checked 8 bytes at a time): such text is
  * valid UTF-8 without a closer look. */
@@ -70,6 +73,22 @@ static inline bool tr_text_value(tr_builder *b, const char *s, size_t n, bool di
         v->as.i = x;
     }
     return true;
+}
+
+/* Seals the record that began on `line` at byte `offset`: reports the
+ * values repaired in it, if any, and ends the event. Returns false when out
+ * of memory. */
+static inline bool tr_text_record_end(tr_builder *b, tr_read_ctx *ctx, const char *format, uint64_t line,
+                                      uint64_t offset, unsigned repaired)
+{
+    if (repaired) {
+        char where[48];
+        snprintf(where, sizeof where, "line %llu", (unsigned long long)line);
+        ctx->values_repaired += repaired;
+        tr_read_report(ctx, TR_SEV_WARNING, where, "invalid UTF-8 in %u value(s), replaced by U+FFFD", repaired);
+    }
+    tr_origin o = {.path = ctx->path, .format = format, .record = line, .offset = offset};
+    return tr_builder_event_end(b, &o);
 }
 
 #endif

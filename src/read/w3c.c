@@ -167,13 +167,7 @@ static bool data_line(w3c_reader *R, tr_builder *b, const char *p, const char *e
         if (tr_time_parse(iso, 11 + time_len, &t) == TR_OK)
             b->time = t;
     }
-    if (repaired) {
-        R->ctx->values_repaired += repaired;
-        tr_read_report(R->ctx, TR_SEV_WARNING, W3C_WHERE(), "invalid UTF-8 in %u value(s), replaced by U+FFFD",
-                       repaired);
-    }
-    tr_origin o = {.path = R->ctx->path, .format = "w3c", .record = R->line, .offset = offset};
-    return tr_builder_event_end(b, &o);
+    return tr_text_record_end(b, R->ctx, "w3c", R->line, offset, repaired);
 #undef W3C_WHERE
 }
 
