@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "traccia.h"
+#include "fuzz_common.h"
 #include "../src/read/input.h"
 
 static int on_batch(void *user, const tr_batch *b)
@@ -20,6 +20,7 @@ static int on_batch(void *user, const tr_batch *b)
         const tr_event *ev = b->events[i];
         *n += tr_event_field_count(ev);
         (void)tr_event_get(ev, "EventID", 7);
+        fuzz_check_event(ev);
     }
     return 0;
 }
