@@ -195,6 +195,27 @@ void scan_failing_each_allocation(scan_result *r, const char *name, const void *
     scan_memory(r, name, data, len);
 }
 
+void probe_hook(const tr_event *ev, size_t index, void *ctx)
+{
+    probe *p = ctx;
+    if (index >= PROBE_EVENTS)
+        return;
+    p->times[index] = tr_event_time(ev);
+    for (int k = 0; k < PROBE_NAMES && p->names[k]; k++) {
+        const tr_field *f = tr_event_get(ev, p->names[k], strlen(p->names[k]));
+        char *out = p->got[index][k];
+        p->types[index][k] = f ? f->value.type : -1;
+        if (!f)
+            snprintf(out, sizeof p->got[0][0], "<absent>");
+        else if (f->value.type == TR_NULL)
+            snprintf(out, sizeof p->got[0][0], "<null>");
+        else if (f->value.type == TR_LIST)
+            snprintf(out, sizeof p->got[0][0], "<list %u>", f->value.as.list.count);
+        else
+            snprintf(out, sizeof p->got[0][0], "%.*s", (int)f->value.len, f->value.str);
+    }
+}
+
 const char *field_text(const tr_event *ev, const char *name, size_t *len)
 {
     const tr_field *f = tr_event_get(ev, name, strlen(name));

@@ -101,6 +101,22 @@ void scan_result_free(scan_result *r);
  * build. The complete run is left in *r for the caller to check and free. */
 void scan_failing_each_allocation(scan_result *r, const char *name, const void *data, size_t len, int max_runs);
 
+/* A probe: the values of up to PROBE_NAMES fields in each of the first
+ * PROBE_EVENTS events, captured while the events are alive (set r->hook to
+ * probe_hook and r->hook_ctx to the probe). Text as read; "<absent>",
+ * "<null>" or "<list N>" otherwise; types[][] holds the tr_type (-1:
+ * absent). */
+#define PROBE_EVENTS 64
+#define PROBE_NAMES 12
+typedef struct probe {
+    const char *names[PROBE_NAMES]; /* NULL-terminated when fewer */
+    char got[PROBE_EVENTS][PROBE_NAMES][160];
+    int types[PROBE_EVENTS][PROBE_NAMES];
+    tr_time times[PROBE_EVENTS];
+} probe;
+void probe_hook(const tr_event *ev, size_t index, void *ctx);
+#define CHECK_GOT(p, ev, k, lit) CHECK_STRN((p)->got[ev][k], strlen((p)->got[ev][k]), lit)
+
 /* Looks a field up and returns its text ("" for NULL values, NULL if absent). */
 const char *field_text(const tr_event *ev, const char *name, size_t *len);
 

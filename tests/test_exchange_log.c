@@ -23,57 +23,31 @@ static const char *httpproxy =
     "10.0.2.21,200,200,GET,\"Cafe=\"\"x,y\"\"\",,\"a=1\nb=2\"\r\n"
     "2021-03-02T07:03:00.000Z,3c21,Ews,mail.corp.local,/EWS/Exchange.asmx,,,,10.0.2.21,200,200,POST,,,\r\n";
 
-typedef struct seen {
-    char v[8][10][160];
-    tr_time t[8];
-} seen;
-
-static const char *cols[10] = {"AnchorMailbox", "UserAgent", "RoutingHint", "UrlQuery", "HttpStatus",
-                               "BackEndCookie", "LogType", "UrlStem", "Protocol", "Extra"};
-
-static void hook(const tr_event *ev, size_t index, void *ctx)
-{
-    seen *s = ctx;
-    if (index >= 8)
-        return;
-    s->t[index] = tr_event_time(ev);
-    for (int k = 0; k < 10; k++) {
-        const tr_field *f = tr_event_get(ev, cols[k], strlen(cols[k]));
-        if (!f)
-            snprintf(s->v[index][k], 160, "<absent>");
-        else if (f->value.type == TR_NULL)
-            snprintf(s->v[index][k], 160, "<null>");
-        else
-            snprintf(s->v[index][k], 160, "%s%.*s", f->value.type == TR_INT ? "#" : "", (int)f->value.len,
-                     f->value.str);
-    }
-}
-
-#define CHECK_V(s, e, k, lit) CHECK_STRN((s).v[e][k], strlen((s).v[e][k]), lit)
-
 static void httpproxy_records(void)
 {
-    seen s;
+    probe p = {.names = {"AnchorMailbox", "UserAgent", "RoutingHint", "UrlQuery", "HttpStatus", "BackEndCookie",
+                         "LogType", "UrlStem", "Protocol", "Extra"}};
     scan_result r = {0};
-    r.hook = hook;
-    r.hook_ctx = &s;
+    r.hook = probe_hook;
+    r.hook_ctx = &p;
     scan_memory(&r, "HttpProxy_2021030207-1.LOG", httpproxy, strlen(httpproxy));
     CHECK_INT(r.nevents, 3);
     CHECK_INT(r.ndiags, 0);
     CHECK_INT(r.stats.per_format_files[3], 1);
-    CHECK_V(s, 0, 0, "ServerInfo~a]@EXCH01.corp.local:444/autodiscover/autodiscover.xml?#");
-    CHECK_V(s, 0, 1, "ExchangeServicesClient/0.0.0.0");
-    CHECK_V(s, 0, 2, "<null>");
-    CHECK_V(s, 0, 4, "#241");
-    CHECK_V(s, 0, 5, "X-BEResource=a]@EXCH01:444/x~1941962753");
-    CHECK_V(s, 0, 6, "HttpProxy Logs");
-    CHECK_V(s, 0, 7, "/ecp/y.js");
-    CHECK_INT(s.t[0], 1614668472123000000LL);
-    CHECK_V(s, 1, 1, "Mozilla/5.0 (Windows NT 10.0, Win64)"); /* comma inside quotes */
-    CHECK_V(s, 1, 2, "Cafe=\"x,y\"");                           /* doubled quotes */
-    CHECK_V(s, 1, 3, "a=1\nb=2");                               /* line break inside quotes */
-    CHECK_V(s, 2, 7, "/EWS/Exchange.asmx");
-    CHECK_V(s, 2, 8, "Ews");
+    CHECK_GOT(&p, 0, 0, "ServerInfo~a]@EXCH01.corp.local:444/autodiscover/autodiscover.xml?#");
+    CHECK_GOT(&p, 0, 1, "ExchangeServicesClient/0.0.0.0");
+    CHECK_GOT(&p, 0, 2, "<null>");
+    CHECK_GOT(&p, 0, 4, "241");
+    CHECK_INT(p.types[0][4], TR_INT);
+    CHECK_GOT(&p, 0, 5, "X-BEResource=a]@EXCH01:444/x~1941962753");
+    CHECK_GOT(&p, 0, 6, "HttpProxy Logs");
+    CHECK_GOT(&p, 0, 7, "/ecp/y.js");
+    CHECK_INT(p.times[0], 1614668472123000000LL);
+    CHECK_GOT(&p, 1, 1, "Mozilla/5.0 (Windows NT 10.0, Win64)"); /* comma inside quotes */
+    CHECK_GOT(&p, 1, 2, "Cafe=\"x,y\""); /* doubled quotes */
+    CHECK_GOT(&p, 1, 3, "a=1\nb=2"); /* line break inside quotes */
+    CHECK_GOT(&p, 2, 7, "/EWS/Exchange.asmx");
+    CHECK_GOT(&p, 2, 8, "Ews");
     /* the record after the multi-line one is numbered by its real line */
     CHECK_CONTAINS(r.dump, "\"format\":\"exchange-log\",\"record\":9,");
     scan_result_free(&r);
@@ -92,22 +66,23 @@ static void fields_change_and_bad_records(void)
         "#Log-type: OAB Generator Logs\n"
         "#Fields: DateTime,Extra\n"
         "2021-03-02T09:00:00.000Z,Download failed and temporary file C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx needs to be removed\n";
-    seen s;
+    probe p = {.names = {"AnchorMailbox", "UserAgent", "RoutingHint", "UrlQuery", "HttpStatus", "BackEndCookie",
+                         "LogType", "UrlStem", "Protocol", "Extra"}};
     scan_result r = {0};
-    r.hook = hook;
-    r.hook_ctx = &s;
+    r.hook = probe_hook;
+    r.hook_ctx = &p;
     scan_memory(&r, "ECPServer.LOG", text, strlen(text));
     CHECK_INT(r.nevents, 3);
     CHECK_INT(r.stats.records_skipped, 2);
     CHECK_CONTAINS(r.diags, "error|ECPServer.LOG|line 3|record before any #Fields directive; skipped");
     CHECK_CONTAINS(r.diags, "error|ECPServer.LOG|line 6|4 value(s) where #Fields names 3; record skipped");
     CHECK_CONTAINS(r.diags, "warning|ECPServer.LOG|line 7|invalid UTF-8 in 1 value(s)");
-    CHECK_V(s, 0, 9, "Set-OabVirtualDirectory -ExternalUrl 'http://f/<script>'");
-    CHECK_V(s, 0, 6, "ECP Server Logs");
-    CHECK_V(s, 1, 9, "caf\xEF\xBF\xBD");
-    CHECK_V(s, 2, 6, "OAB Generator Logs");
-    CHECK_V(s, 2, 7, "<absent>");
-    CHECK_CONTAINS(s.v[2][9], "needs to be removed");
+    CHECK_GOT(&p, 0, 9, "Set-OabVirtualDirectory -ExternalUrl 'http://f/<script>'");
+    CHECK_GOT(&p, 0, 6, "ECP Server Logs");
+    CHECK_GOT(&p, 1, 9, "caf\xEF\xBF\xBD");
+    CHECK_GOT(&p, 2, 6, "OAB Generator Logs");
+    CHECK_GOT(&p, 2, 7, "<absent>");
+    CHECK_CONTAINS(p.got[2][9], "needs to be removed");
     scan_result_free(&r);
 }
 

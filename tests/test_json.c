@@ -7,32 +7,6 @@
 
 #include <stdlib.h>
 
-/* Hook state: values looked up on each event while it is alive. */
-typedef struct probe {
-    const char *names[8];
-    char got[64][8][128]; /* [event][name] text, "<absent>" if missing */
-    int types[64][8];
-    tr_time times[64];
-} probe;
-
-static void probe_hook(const tr_event *ev, size_t index, void *ctx)
-{
-    probe *p = ctx;
-    if (index >= 64)
-        return;
-    p->times[index] = tr_event_time(ev);
-    for (int k = 0; k < 8 && p->names[k]; k++) {
-        const tr_field *f = tr_event_get(ev, p->names[k], strlen(p->names[k]));
-        p->types[index][k] = f ? f->value.type : -1;
-        if (!f)
-            snprintf(p->got[index][k], 128, "<absent>");
-        else if (f->value.type == TR_LIST)
-            snprintf(p->got[index][k], 128, "<list %u>", f->value.as.list.count);
-        else
-            snprintf(p->got[index][k], 128, "%.*s", (int)f->value.len, f->value.str ? f->value.str : "");
-    }
-}
-
 static void scan_probe(scan_result *r, probe *p, const char *text)
 {
     r->hook = probe_hook;
@@ -40,7 +14,6 @@ static void scan_probe(scan_result *r, probe *p, const char *text)
     scan_text(r, text);
 }
 
-#define CHECK_GOT(p, ev, k, lit) CHECK_STRN((p)->got[ev][k], strlen((p)->got[ev][k]), lit)
 
 static void jsonl_basic(void)
 {

@@ -21,62 +21,37 @@ static const char *iis =
     "#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(Cookie)\r\n"
     "2021-03-02 07:05:00 198.51.100.7 POST /aspnet_client/shell.aspx 200 X-BEResource=a]b~1\r\n";
 
-typedef struct seen {
-    char v[8][12][128];
-    tr_time t[8];
-} seen;
-
-static const char *names[12] = {"cs-method", "cs-uri-stem", "cs-uri-query", "cs-username", "c-ip",
-                                "cs-user-agent", "cs-referer", "sc-status", "s-port", "cs-cookie", "time", "s-ip"};
-
-static void hook(const tr_event *ev, size_t index, void *ctx)
-{
-    seen *s = ctx;
-    if (index >= 8)
-        return;
-    s->t[index] = tr_event_time(ev);
-    for (int k = 0; k < 12; k++) {
-        const tr_field *f = tr_event_get(ev, names[k], strlen(names[k]));
-        if (!f)
-            snprintf(s->v[index][k], 128, "<absent>");
-        else if (f->value.type == TR_NULL)
-            snprintf(s->v[index][k], 128, "<null>");
-        else
-            snprintf(s->v[index][k], 128, "%s%.*s", f->value.type == TR_INT ? "#" : "", (int)f->value.len,
-                     f->value.str);
-    }
-}
-
-#define CHECK_V(s, e, k, lit) CHECK_STRN((s).v[e][k], strlen((s).v[e][k]), lit)
-
 static void iis_fields_and_values(void)
 {
-    seen s;
+    probe p = {.names = {"cs-method", "cs-uri-stem", "cs-uri-query", "cs-username", "c-ip", "cs-user-agent",
+                         "cs-referer", "sc-status", "s-port", "cs-cookie", "time", "s-ip"}};
     scan_result r = {0};
-    r.hook = hook;
-    r.hook_ctx = &s;
+    r.hook = probe_hook;
+    r.hook_ctx = &p;
     scan_memory(&r, "u_ex210302.log", iis, strlen(iis));
     CHECK_INT(r.nevents, 3);
     CHECK_INT(r.ndiags, 0);
     CHECK_INT(r.stats.per_format_files[2], 1);
-    CHECK_V(s, 0, 0, "POST");
-    CHECK_V(s, 0, 1, "/owa/auth/x.aspx");
-    CHECK_V(s, 0, 2, "<null>");           /* "-" */
-    CHECK_V(s, 0, 3, "<null>");
-    CHECK_V(s, 0, 5, "ExchangeServicesClient/0.0.0.0");
-    CHECK_V(s, 0, 7, "#200");             /* an integer, text kept */
-    CHECK_V(s, 0, 8, "#443");
-    CHECK_INT(s.t[0], 1614668472000000000LL);
-    CHECK_V(s, 1, 2, "a=1+2");            /* '+' is a space only in the user agent */
-    CHECK_V(s, 1, 3, "CORP\\exadmin");
-    CHECK_V(s, 1, 5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64)");
-    CHECK_V(s, 1, 6, "https://mail/?q=a+b");
+    CHECK_GOT(&p, 0, 0, "POST");
+    CHECK_GOT(&p, 0, 1, "/owa/auth/x.aspx");
+    CHECK_GOT(&p, 0, 2, "<null>"); /* "-" */
+    CHECK_GOT(&p, 0, 3, "<null>");
+    CHECK_GOT(&p, 0, 5, "ExchangeServicesClient/0.0.0.0");
+    CHECK_GOT(&p, 0, 7, "200");
+    CHECK_INT(p.types[0][7], TR_INT); /* an integer, text kept */
+    CHECK_GOT(&p, 0, 8, "443");
+    CHECK_INT(p.types[0][8], TR_INT);
+    CHECK_INT(p.times[0], 1614668472000000000LL);
+    CHECK_GOT(&p, 1, 2, "a=1+2"); /* '+' is a space only in the user agent */
+    CHECK_GOT(&p, 1, 3, "CORP\\exadmin");
+    CHECK_GOT(&p, 1, 5, "Mozilla/5.0 (Windows NT 10.0; Win64; x64)");
+    CHECK_GOT(&p, 1, 6, "https://mail/?q=a+b");
     /* after the second #Fields: the new layout */
-    CHECK_V(s, 2, 4, "198.51.100.7");
-    CHECK_V(s, 2, 1, "/aspnet_client/shell.aspx");
-    CHECK_V(s, 2, 9, "X-BEResource=a]b~1");
-    CHECK_V(s, 2, 11, "<absent>");        /* s-ip is not in the new layout */
-    CHECK_V(s, 2, 10, "07:05:00");
+    CHECK_GOT(&p, 2, 4, "198.51.100.7");
+    CHECK_GOT(&p, 2, 1, "/aspnet_client/shell.aspx");
+    CHECK_GOT(&p, 2, 9, "X-BEResource=a]b~1");
+    CHECK_GOT(&p, 2, 11, "<absent>"); /* s-ip is not in the new layout */
+    CHECK_GOT(&p, 2, 10, "07:05:00");
     CHECK_CONTAINS(r.dump, "\"format\":\"w3c\",\"record\":9,");
     scan_result_free(&r);
 }
@@ -92,10 +67,11 @@ static void bad_lines_skipped(void)
         "2021-03-02 07:00:03 GET\n"                             /* too few */
         "2021-03-02 07:00:04 GET /caf\xC3 200\n"                /* invalid UTF-8 */
         "2021-03-02 07:00:05 GET /last 404";                    /* no final newline */
-    seen s;
+    probe p = {.names = {"cs-method", "cs-uri-stem", "cs-uri-query", "cs-username", "c-ip", "cs-user-agent",
+                         "cs-referer", "sc-status", "s-port", "cs-cookie", "time", "s-ip"}};
     scan_result r = {0};
-    r.hook = hook;
-    r.hook_ctx = &s;
+    r.hook = probe_hook;
+    r.hook_ctx = &p;
     scan_memory(&r, "x.log", text, strlen(text));
     CHECK_INT(r.nevents, 3);
     CHECK_INT(r.stats.records_skipped, 3);
@@ -103,9 +79,10 @@ static void bad_lines_skipped(void)
     CHECK_CONTAINS(r.diags, "error|x.log|line 5|6 value(s) where #Fields names 5; line skipped");
     CHECK_CONTAINS(r.diags, "error|x.log|line 6|3 value(s) where #Fields names 5; line skipped");
     CHECK_CONTAINS(r.diags, "warning|x.log|line 7|invalid UTF-8 in 1 value(s)");
-    CHECK_V(s, 1, 1, "/caf\xEF\xBF\xBD");
-    CHECK_V(s, 2, 1, "/last");
-    CHECK_V(s, 2, 7, "#404");
+    CHECK_GOT(&p, 1, 1, "/caf\xEF\xBF\xBD");
+    CHECK_GOT(&p, 2, 1, "/last");
+    CHECK_GOT(&p, 2, 7, "404");
+    CHECK_INT(p.types[2][7], TR_INT);
     CHECK_INT(r.stats.values_repaired, 1);
     scan_result_free(&r);
 }
