@@ -12,7 +12,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS    := zlib
+PKGS    := zlib yaml-0.1 libpcre2-8 libhs
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
@@ -23,7 +23,9 @@ CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/builtin_data.o
+# The logsource mapping and the rule pack are compiled into the library.
+BUILTIN_DATA := $(sort $(wildcard data/logsources/*.yml) $(shell find rules -name '*.yml' 2>/dev/null))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
@@ -37,6 +39,13 @@ all: $(LIB) $(BIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/builtin_data.c: $(BUILTIN_DATA) scripts/embed-data
+	@mkdir -p $(dir $@)
+	scripts/embed-data $@
+
+$(BUILD)/gen/builtin_data.o: $(BUILD)/gen/builtin_data.c
+	$(CC) $(CFLAGS_ALL) -Isrc/sigma -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -15,6 +15,7 @@ static void usage(FILE *out)
           "\n"
           "commands:\n"
           "  hunt PATH...     read every supported file under PATH and summarise\n"
+          "  rules check|list PATH...  load Sigma rules: what loaded, what did not and why\n"
           "  dump PATH...     print every event as one JSON object per line\n"
           "  version          print the version\n"
           "\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "hunt") == 0)
         return cmd_hunt(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "dump") == 0)
         return cmd_dump(argc - 1, argv + 1);
     fprintf(stderr, "traccia: unknown command '%s'\n\n", cmd);

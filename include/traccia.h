@@ -280,6 +280,150 @@ tr_status tr_json_writer_create(tr_json_writer **out, FILE *stream, int aliases)
 tr_status tr_json_writer_event(tr_json_writer *w, const tr_event *ev);
 void tr_json_writer_destroy(tr_json_writer *w);
 
+/* ---------------------------------------------------------------- rules */
+
+/* A ruleset: Sigma rules (detections, correlations, filters) loaded from
+ * YAML, the logsource mapping that routes events to them, and placeholder
+ * values for the `expand` modifier. Load everything, then compile once; a
+ * compiled ruleset is read-only and shared by any number of matchers (one
+ * per thread).
+ *
+ * Nothing is dropped silently: every rule that does not load is reported
+ * through on_diag (severity error, with the file and line and the reason)
+ * and counted; a rule that loads but cannot run (an unset placeholder, a
+ * logsource no mapping covers) is reported as a warning. */
+typedef struct tr_ruleset tr_ruleset;
+
+typedef enum tr_level {
+    TR_LEVEL_NONE = 0, TR_LEVEL_INFORMATIONAL, TR_LEVEL_LOW, TR_LEVEL_MEDIUM, TR_LEVEL_HIGH,
+    TR_LEVEL_CRITICAL
+} tr_level;
+/* "informational" ... "critical", "" for TR_LEVEL_NONE. */
+const char *tr_level_name(int level);
+/* The level named s (case-insensitive), or -1. */
+int tr_level_parse(const char *s);
+
+typedef enum tr_rule_kind {
+    TR_RULE_DETECTION = 0, /* a Sigma detection rule */
+    TR_RULE_CORRELATION,   /* a Sigma correlation rule */
+    TR_RULE_FILTER,        /* a Sigma filter (never reports by itself) */
+    TR_RULE_INDICATOR      /* an indicator of compromise (the ioc module) */
+} tr_rule_kind;
+
+/* A loaded rule, as written. Strings are owned by the ruleset; NULL when the
+ * rule does not say. */
+typedef struct tr_rule_info {
+    int kind;                /* tr_rule_kind */
+    const char *id, *name, *title, *status, *description, *author, *date;
+    int level;               /* tr_level */
+    const char *product, *category, *service; /* logsource */
+    const char *const *tags;
+    size_t ntags;
+    const char *const *references;
+    size_t nreferences;
+    const char *const *fields;  /* the rule's `fields:` list */
+    size_t nfields;
+    const char *path;        /* file it came from */
+    uint32_t line;           /* line of the document's first key */
+    int runnable;            /* 0: loaded but never runs; see `why_not` */
+    const char *why_not;     /* the reason, for rules check/list */
+    size_t routes;           /* logsource mapping entries that route events to it */
+    size_t index;            /* its position: tr_ruleset_rule(rs, index) is this rule */
+} tr_rule_info;
+
+typedef struct tr_ruleset_stats {
+    uint64_t files;          /* rule files read */
+    uint64_t documents;      /* YAML documents met (collection bases included) */
+    uint64_t loaded;         /* rules loaded: detection, correlation, filter */
+    uint64_t failed;         /* rules (or files) that did not load, each reported */
+    uint64_t not_runnable;   /* loaded but never run, each reported */
+    uint64_t correlations, filters;
+    uint64_t logsource_entries;
+    uint64_t prefiltered;    /* detection rules with a literal prefilter */
+} tr_ruleset_stats;
+
+typedef struct tr_ruleset_options {
+    tr_diag_fn on_diag;      /* rule problems; may be NULL */
+    void *user;
+} tr_ruleset_options;
+
+tr_status tr_ruleset_create(tr_ruleset **out, const tr_ruleset_options *opts);
+void tr_ruleset_destroy(tr_ruleset *rs);
+/* Rule files: a .yml/.yaml file, or a folder walked recursively in sorted
+ * order. Bad rules are reported and counted; returns TR_OK unless the path
+ * does not exist (TR_ERR_NOTFOUND) or memory ran out. */
+tr_status tr_ruleset_add_path(tr_ruleset *rs, const char *path);
+tr_status tr_ruleset_add_memory(tr_ruleset *rs, const char *name, const char *text, size_t len);
+/* The project's own rule pack (rules/ in the source tree), compiled into
+ * the library: Exchange espionage tradecraft. */
+tr_status tr_ruleset_add_builtin_rules(tr_ruleset *rs);
+/* Logsource mapping files (docs/LOGSOURCES.md); the built-in mapping is
+ * always loaded first. */
+tr_status tr_ruleset_add_logsources_path(tr_ruleset *rs, const char *path);
+tr_status tr_ruleset_add_logsources_memory(tr_ruleset *rs, const char *name, const char *text,
+                                           size_t len);
+/* Placeholder values for `|expand`: a YAML mapping of name (without %) to a
+ * value or a list of values. */
+tr_status tr_ruleset_add_placeholders_path(tr_ruleset *rs, const char *path);
+tr_status tr_ruleset_add_placeholders_memory(tr_ruleset *rs, const char *name, const char *text,
+                                             size_t len);
+/* Resolves references (correlations, filters), routes rules to logsources,
+ * builds the prefilter. After it, nothing more can be added. */
+tr_status tr_ruleset_compile(tr_ruleset *rs);
+size_t tr_ruleset_count(const tr_ruleset *rs);
+const tr_rule_info *tr_ruleset_rule(const tr_ruleset *rs, size_t i);
+const tr_ruleset_stats *tr_ruleset_get_stats(const tr_ruleset *rs);
+
+/* ---------------------------------------------------------------- matching */
+
+/* One detection. For a detection rule, `event` is the matched event
+ * (borrowed for the callback). For a correlation, `event` is the event that
+ * completed it, `first`/`last` span the events that took part, `value` is
+ * the count or aggregate that met the condition and `group` lists the
+ * group-by fields with their values. */
+typedef struct tr_detection {
+    const tr_rule_info *rule;
+    const tr_event *event;   /* NULL for a correlation flushed at the end of input */
+    tr_time time;
+    tr_time first, last;
+    double value;
+    size_t ngroup;
+    const char *const *group_fields;
+    const char *const *group_values;
+    /* indicators: the field that held it and the value seen (NULL otherwise) */
+    const char *matched_field;
+    const char *matched_value;
+} tr_detection;
+
+typedef void (*tr_detection_fn)(void *user, const tr_detection *d);
+
+typedef struct tr_matcher tr_matcher;
+
+/* Evaluate every candidate rule in full, without the literal prefilter
+ * (for measuring it, and for checking that it never changes a result). */
+#define TR_MATCH_NO_PREFILTER 0x01u
+
+/* A matcher holds one thread's scratch space and the correlation state.
+ * The ruleset must be compiled and outlive the matcher. */
+tr_status tr_matcher_create(tr_matcher **out, const tr_ruleset *rs, unsigned flags);
+void tr_matcher_destroy(tr_matcher *m);
+/* Runs every rule routed to the event; calls `fn` for each detection, in
+ * rule order. Returns the number of detections. Allocates nothing once warm. */
+size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, void *user);
+/* End of input: lets correlations still pending report. */
+size_t tr_matcher_flush(tr_matcher *m, tr_detection_fn fn, void *user);
+/* Rules evaluated in full and rules skipped by the prefilter, so far. */
+void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefiltered_out);
+
+/* Writes one detection as a JSON line (docs/OUTPUT.md):
+ *   {"time":..,"rule":{"id":..,"title":..,"level":..,"status":..,
+ *    "tags":[..],"attack":["T1003.001",..]},"computer":..,"channel":..,
+ *    "event_id":..,"source":{"path":..,"format":..,"record":..},
+ *    "fields":{..the rule's `fields:`, else every field of the event..}}
+ * and for a correlation also "first", "last", "value" and "group".
+ * Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
+tr_status tr_detection_write_json(FILE *out, const tr_detection *d);
+
 /* ---------------------------------------------------------------- allocation */
 
 /* All library allocations go through these hooks (default: malloc family).

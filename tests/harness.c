@@ -277,7 +277,7 @@ void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path
         size_t n = strlen(ent->d_name);
         if (S_ISDIR(sb.st_mode))
             walk_files(path, suffix, fn, ctx);
-        else if (S_ISREG(sb.st_mode) && n > sl && strcmp(ent->d_name + n - sl, suffix) == 0)
+        else if (S_ISREG(sb.st_mode) && n >= sl && strcmp(ent->d_name + n - sl, suffix) == 0)
             fn(path, ctx);
     }
     closedir(d);
@@ -312,6 +312,89 @@ char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* ---------------------------------------------------------------- Sigma */
+
+char sigma_last_error[1024];
+
+static void sigma_diag(void *user, const tr_diag *d)
+{
+    (void)user;
+    if (d->severity >= TR_SEV_WARNING && !sigma_last_error[0])
+        snprintf(sigma_last_error, sizeof sigma_last_error, "%s: %s: %s", d->path, d->where, d->reason);
+}
+
+typedef struct sigma_run {
+    tr_matcher *m;
+    long hits;
+    tr_detection_fn fn;
+    void *user;
+} sigma_run;
+
+static void sigma_count(void *user, const tr_detection *d)
+{
+    sigma_run *r = user;
+    r->hits++;
+    if (r->fn)
+        r->fn(r->user, d);
+}
+
+static int sigma_batch(void *user, const tr_batch *b)
+{
+    sigma_run *r = user;
+    for (size_t i = 0; i < b->count; i++)
+        tr_matcher_event(r->m, b->events[i], sigma_count, r);
+    return 0;
+}
+
+static long sigma_run_events(const tr_ruleset *rs, const char *path, const char *text, tr_detection_fn fn,
+                             void *user)
+{
+    sigma_run run = {0};
+    run.fn = fn;
+    run.user = user;
+    if (tr_matcher_create(&run.m, rs, 0) != TR_OK)
+        return -1;
+    tr_scan *scan;
+    tr_scan_options so = {.on_batch = sigma_batch, .user = &run};
+    if (tr_scan_create(&scan, &so) != TR_OK) {
+        tr_matcher_destroy(run.m);
+        return -1;
+    }
+    if (path)
+        tr_scan_path(scan, path);
+    else
+        tr_scan_memory(scan, "events", text, strlen(text));
+    tr_matcher_flush(run.m, sigma_count, &run);
+    tr_scan_destroy(scan);
+    tr_matcher_destroy(run.m);
+    return run.hits;
+}
+
+long sigma_hunt_path(const tr_ruleset *rs, const char *path, tr_detection_fn fn, void *user)
+{
+    return sigma_run_events(rs, path, NULL, fn, user);
+}
+
+long sigma_hits(const char *rules, const char *events)
+{
+    static const char test_logsource[] = "logsources:\n  - product: test\n    conditions:\n"
+                                         "      EventID|exists: true\n"
+                                         "  - product: test\n    conditions:\n"
+                                         "      EventID|exists: false\n";
+    sigma_last_error[0] = '\0';
+    tr_ruleset *rs;
+    tr_ruleset_options ro = {sigma_diag, NULL};
+    if (tr_ruleset_create(&rs, &ro) != TR_OK)
+        return -1;
+    long hits = -1;
+    if (tr_ruleset_add_logsources_memory(rs, "test-logsource", test_logsource, sizeof test_logsource - 1) == TR_OK &&
+        tr_ruleset_add_memory(rs, "test-rule", rules, strlen(rules)) == TR_OK && !sigma_last_error[0] &&
+        tr_ruleset_compile(rs) == TR_OK && !sigma_last_error[0])
+        hits = sigma_run_events(rs, NULL, events, NULL, NULL);
+    tr_ruleset_destroy(rs);
+    return hits;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -327,6 +410,10 @@ int main(int argc, char **argv)
     suite_evtx_reference();
     suite_w3c();
     suite_exchange_log();
+    suite_sigma();
+    suite_correlation();
+    suite_sigma_shared();
+    suite_rule_pack();
     suite_cli();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;

@@ -138,6 +138,24 @@ void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path
 char *read_all(const char *path, size_t *len);
 
 /* Suites */
+/* ---------------------------------------------------------------- Sigma */
+
+/* The logsource every test rule may use: `product: test` covers every
+ * event (any reader). */
+#define SIGMA_TEST_LOGSOURCE "logsource:\n    product: test\n"
+
+/* Loads `rules` (YAML, one or more documents, with the built-in pack left
+ * out and the test logsource added) and runs them over `events` (any
+ * format the scanner reads, usually JSON lines). Returns the number of
+ * detections, or -1 when a rule did not load or will not run (the reason
+ * is in sigma_last_error). Correlations pending at the end are flushed and
+ * counted. */
+long sigma_hits(const char *rules, const char *events);
+/* The same over the file or folder at `path`, with `rules` a ruleset the
+ * caller compiled; fn (may be NULL) sees each detection. */
+long sigma_hunt_path(const tr_ruleset *rs, const char *path, tr_detection_fn fn, void *user);
+extern char sigma_last_error[1024];
+
 void suite_util(void);
 void suite_event(void);
 void suite_json(void);
@@ -150,5 +168,9 @@ void suite_cli(void);
 void suite_evtx_reference(void);
 void suite_w3c(void);
 void suite_exchange_log(void);
+void suite_sigma(void);
+void suite_sigma_shared(void);
+void suite_correlation(void);
+void suite_rule_pack(void);
 
 #endif

@@ -171,6 +171,15 @@ static size_t derive_alias(const char *s, size_t n, char *out, uint8_t *prio)
         *prio = TR_ALIAS_NONE;
         return 0;
     }
+    if (*prio == TR_ALIAS_PAYLOAD) {
+        /* Sigma names payload fields "as they appear in the log source" with
+         * every space stripped: Defender's "Threat Name" is ThreatName */
+        size_t k = 0;
+        for (size_t i = 0; i < alen; i++)
+            if (a[i] != ' ')
+                out[k++] = a[i];
+        return k;
+    }
     memcpy(out, a, alen);
     if (dots_to_underscores)
         for (size_t i = 0; i < alen; i++)

@@ -17,6 +17,7 @@
  *   winlog.event_id, winlog.channel, … → EventID, Channel, …
  *   _source.… / result.…         → as for the rest  (Elastic, Splunk exports)
  *   Id, LogName, ProviderName, MachineName → EventID, Channel, … (PowerShell)
+ * Payload aliases drop spaces, as Sigma names fields: "Threat Name" → ThreatName.
  * Keys "#attributes" and "#text" (XML-to-JSON renderings) are transparent:
  * their children belong to the parent, so the attribute Name of Provider is
  * "Event.System.Provider.Name", as the EVTX reader names it.

@@ -1,0 +1,195 @@
+/*
+ * detection_json.c — one detection as one JSON line: the rule, where the
+ * event came from, ATT&CK technique ids broken out of the tags, and the
+ * event's fields (the rule's `fields:` when it names them). The schema is
+ * documented in docs/OUTPUT.md.
+ *
+ * Owns nothing beyond one call: the line is built in a local buffer and
+ * written at once, so lines from one writer never interleave.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "traccia.h"
+
+static void str(tr_strbuf *b, const char *s)
+{
+    if (!s) {
+        tr_strbuf_puts(b, "null");
+        return;
+    }
+    tr_strbuf_putc(b, '"');
+    tr_strbuf_json_escape(b, s, strlen(s));
+    tr_strbuf_putc(b, '"');
+}
+
+static void value(tr_strbuf *b, const tr_event *ev, const tr_value *v)
+{
+    switch (v->type) {
+    case TR_NULL:
+        tr_strbuf_puts(b, "null");
+        break;
+    case TR_INT:
+    case TR_UINT:
+    case TR_BOOL:
+        tr_strbuf_append(b, v->str, v->len);
+        break;
+    case TR_LIST:
+        tr_strbuf_putc(b, '[');
+        for (uint32_t i = 0; i < v->as.list.count; i++) {
+            if (i)
+                tr_strbuf_putc(b, ',');
+            value(b, ev, tr_event_list_item(ev, v, i));
+        }
+        tr_strbuf_putc(b, ']');
+        break;
+    default:
+        tr_strbuf_putc(b, '"');
+        tr_strbuf_json_escape(b, v->str ? v->str : "", v->len);
+        tr_strbuf_putc(b, '"');
+        break;
+    }
+}
+
+static void scalar_field(tr_strbuf *b, const tr_event *ev, const char *name)
+{
+    const tr_field *f = ev ? tr_event_get(ev, name, strlen(name)) : NULL;
+    if (f)
+        value(b, ev, &f->value);
+    else
+        tr_strbuf_puts(b, "null");
+}
+
+/* "attack.t1003.001" -> "T1003.001"; NULL for other tags */
+static int technique(const char *tag, char *out, size_t size)
+{
+    if (strncmp(tag, "attack.t", 8) != 0 || !isdigit((unsigned char)tag[8]))
+        return 0;
+    snprintf(out, size, "T%s", tag + 8);
+    for (char *p = out; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return 1;
+}
+
+tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
+{
+    const tr_rule_info *r = d->rule;
+    const tr_event *ev = d->event;
+    tr_strbuf b;
+    tr_strbuf_init(&b);
+    char t[TR_TIME_BUFSIZE];
+    tr_strbuf_puts(&b, "{\"time\":");
+    if (d->time != TR_TIME_NONE) {
+        tr_time_format(d->time, t);
+        str(&b, t);
+    } else {
+        tr_strbuf_puts(&b, "null");
+    }
+    tr_strbuf_puts(&b, ",\"rule\":{\"id\":");
+    str(&b, r->id);
+    tr_strbuf_puts(&b, ",\"title\":");
+    str(&b, r->title);
+    tr_strbuf_puts(&b, ",\"level\":");
+    str(&b, r->level ? tr_level_name(r->level) : NULL);
+    tr_strbuf_puts(&b, ",\"status\":");
+    str(&b, r->status);
+    tr_strbuf_puts(&b, ",\"kind\":");
+    str(&b, r->kind == TR_RULE_CORRELATION ? "correlation" : "detection");
+    tr_strbuf_puts(&b, ",\"tags\":[");
+    for (size_t i = 0; i < r->ntags; i++) {
+        if (i)
+            tr_strbuf_putc(&b, ',');
+        str(&b, r->tags[i]);
+    }
+    tr_strbuf_puts(&b, "],\"attack\":[");
+    int first = 1;
+    for (size_t i = 0; i < r->ntags; i++) {
+        char tech[64];
+        if (!technique(r->tags[i], tech, sizeof tech))
+            continue;
+        if (!first)
+            tr_strbuf_putc(&b, ',');
+        first = 0;
+        str(&b, tech);
+    }
+    tr_strbuf_puts(&b, "]},\"computer\":");
+    scalar_field(&b, ev, "Computer");
+    tr_strbuf_puts(&b, ",\"channel\":");
+    scalar_field(&b, ev, "Channel");
+    tr_strbuf_puts(&b, ",\"event_id\":");
+    scalar_field(&b, ev, "EventID");
+    tr_strbuf_puts(&b, ",\"source\":");
+    if (ev) {
+        const tr_origin *o = tr_event_origin(ev);
+        tr_strbuf_puts(&b, "{\"path\":");
+        str(&b, o->path);
+        tr_strbuf_puts(&b, ",\"format\":");
+        str(&b, o->format);
+        tr_strbuf_printf(&b, ",\"record\":%llu}", (unsigned long long)o->record);
+    } else {
+        tr_strbuf_puts(&b, "null");
+    }
+    if (r->kind == TR_RULE_CORRELATION) {
+        tr_strbuf_puts(&b, ",\"first\":");
+        if (d->first != TR_TIME_NONE) {
+            tr_time_format(d->first, t);
+            str(&b, t);
+        } else {
+            tr_strbuf_puts(&b, "null");
+        }
+        tr_strbuf_puts(&b, ",\"last\":");
+        if (d->last != TR_TIME_NONE) {
+            tr_time_format(d->last, t);
+            str(&b, t);
+        } else {
+            tr_strbuf_puts(&b, "null");
+        }
+        tr_strbuf_printf(&b, ",\"value\":%g,\"group\":{", d->value);
+        for (size_t i = 0; i < d->ngroup; i++) {
+            if (i)
+                tr_strbuf_putc(&b, ',');
+            str(&b, d->group_fields[i]);
+            tr_strbuf_putc(&b, ':');
+            str(&b, d->group_values[i]);
+        }
+        tr_strbuf_putc(&b, '}');
+    }
+    tr_strbuf_puts(&b, ",\"fields\":{");
+    if (ev) {
+        first = 1;
+        if (r->nfields) {
+            for (size_t i = 0; i < r->nfields; i++) {
+                const tr_field *f = tr_event_get(ev, r->fields[i], strlen(r->fields[i]));
+                if (!f)
+                    continue;
+                if (!first)
+                    tr_strbuf_putc(&b, ',');
+                first = 0;
+                str(&b, r->fields[i]);
+                tr_strbuf_putc(&b, ':');
+                value(&b, ev, &f->value);
+            }
+        } else {
+            size_t n = tr_event_field_count(ev);
+            for (size_t i = 0; i < n; i++) {
+                const tr_field *f = tr_event_field(ev, i);
+                if (!first)
+                    tr_strbuf_putc(&b, ',');
+                first = 0;
+                tr_strbuf_putc(&b, '"');
+                tr_strbuf_json_escape(&b, f->alias ? f->alias : f->name, f->alias ? f->alias_len : f->name_len);
+                tr_strbuf_puts(&b, "\":");
+                value(&b, ev, &f->value);
+            }
+        }
+    }
+    tr_strbuf_puts(&b, "}}\n");
+    tr_status rc = TR_OK;
+    if (tr_strbuf_failed(&b))
+        rc = TR_ERR_NOMEM;
+    else if (fwrite(b.data, 1, b.len, out) != b.len)
+        rc = TR_ERR_IO;
+    tr_strbuf_free(&b);
+    return rc;
+}
