@@ -16,7 +16,7 @@ PKGS    := zlib yaml-0.1 libpcre2-8 libhs
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS)) -lm $(LDLIBS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS)) -lm -pthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))

@@ -1,12 +1,13 @@
 /*
- * hunt.c — `traccia hunt`: read every piece of evidence under the given
- * paths, run every Sigma rule (the built-in pack and --rules paths) over
- * every event, and report: detections (as JSON lines with --jsonl), a
- * summary of what fired, and what was read and skipped and why.
+ * hunt.c — `traccia hunt`: the responder's command. Parses the options,
+ * loads the rules (the built-in pack and --rules paths), runs the hunt
+ * (tr_hunt_run: parallel, ordered), draws a progress bar on a terminal,
+ * and prints the summary: what fired, where, since when, and what was read
+ * and skipped and why. Detections go to --jsonl and --csv.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -15,36 +16,46 @@ static void hunt_usage(FILE *out)
     fputs("usage: traccia hunt [options] PATH...\n"
           "\n"
           "Reads every supported file under PATH (files, or folders walked\n"
-          "recursively; formats recognised from content, .gz read as is) and\n"
-          "prints a summary: files read per format, events, the time range they\n"
-          "cover, malformed records skipped, files skipped and why, throughput.\n"
-          "Problems are reported on standard error as they are met; one bad file\n"
-          "or record never stops the hunt.\n"
+          "recursively; formats recognised from content, .gz read as is), runs\n"
+          "every Sigma rule over every event, and prints a summary: detections by\n"
+          "level, the top rules, detections per computer, the first and last\n"
+          "detection, files read and skipped with the reasons, events read and\n"
+          "throughput. Problems with the input are reported on standard error as\n"
+          "they are met; one bad file or record never stops the hunt.\n"
           "\n"
-"options:\n"
-          "  -r, --rules PATH     also run the Sigma rules under PATH (repeatable); the\n"
-          "                       built-in pack always runs unless --no-builtin\n"
+          "rules:\n"
+          "  -r, --rules PATH     also run the Sigma rules under PATH (repeatable), e.g.\n"
+          "                       a SigmaHQ checkout; the built-in pack always runs\n"
+          "  --no-builtin         leave out the built-in rule pack\n"
           "  --logsources FILE    add a logsource mapping (docs/LOGSOURCES.md)\n"
           "  --placeholders FILE  values for the %placeholders% of |expand rules\n"
-          "  --no-builtin         leave out the built-in rule pack\n"
-          "  --jsonl FILE         write every detection as a JSON line ('-': stdout)\n"
-          "  --no-prefilter       evaluate every rule in full (for measurements)\n"
-          "  --recover      also read deleted records left in the slack space of EVTX\n"
-          "                 chunks and chunks carved off the 64 KiB grid (counted\n"
-          "                 as records recovered)\n"
-          "  -v, --verbose  also name every skipped file and the reason\n"
-          "  -q, --quiet    report only errors on standard error\n"
-          "  -h, --help     this help\n"
           "\n"
-          "exit status: 0 the hunt ran, 1 usage error, 2 no input could be read.\n",
+          "findings (docs/OUTPUT.md):\n"
+          "  --jsonl FILE         every detection as a JSON line ('-': standard output)\n"
+          "  --csv FILE           every detection as a CSV timeline row (Timesketch)\n"
+          "\n"
+          "filters:\n"
+          "  --from TIME, --to TIME   only events in this span (ISO 8601, UTC if no offset)\n"
+          "  --min-level LEVEL    informational, low, medium, high or critical\n"
+          "  --status LIST        rule statuses to keep, comma-separated (e.g. stable,test)\n"
+          "  --tags LIST          keep rules with a tag starting with one of these\n"
+          "                       (e.g. attack.t1003,attack.credential-access)\n"
+          "  --exclude-rule ID    leave out a rule (id or title; repeatable)\n"
+          "\n"
+          "running:\n"
+          "  -j, --threads N      threads (default: every core); output order is the\n"
+          "                       same whatever N\n"
+          "  --recover            also read deleted EVTX records (slack space, carved chunks)\n"
+          "  --no-prefilter       evaluate every rule in full (for measurements)\n"
+          "  --no-progress        no progress bar (there is none unless stderr is a terminal)\n"
+          "  -v, --verbose        also name every skipped file and the reason\n"
+          "  -q, --quiet          report only errors on standard error\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Colours: on a terminal, unless NO_COLOR is set.\n"
+          "exit status: 0 the hunt ran (with or without detections), 1 usage error,\n"
+          "2 no input could be read.\n",
           out);
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* 1234567 -> "1,234,567" */
@@ -62,280 +73,403 @@ static const char *grouped(unsigned long long v, char *buf, size_t sz)
     return buf;
 }
 
-static void print_summary(const tr_scan_stats *s, double secs, bool verbose, bool recover)
+typedef struct colours {
+    const char *level[TR_LEVEL_CRITICAL + 1];
+    const char *bold, *reset;
+} colours;
+
+static colours pick_colours(FILE *f)
+{
+    colours c = {{"", "", "", "", "", ""}, "", ""};
+    const char *no = getenv("NO_COLOR");
+    if (isatty(fileno(f)) && !(no && no[0])) {
+        c.level[TR_LEVEL_INFORMATIONAL] = "\033[2m";
+        c.level[TR_LEVEL_LOW] = "\033[36m";
+        c.level[TR_LEVEL_MEDIUM] = "\033[33m";
+        c.level[TR_LEVEL_HIGH] = "\033[31m";
+        c.level[TR_LEVEL_CRITICAL] = "\033[1;97;41m";
+        c.bold = "\033[1m";
+        c.reset = "\033[0m";
+    }
+    return c;
+}
+
+static void print_read_summary(FILE *out, const tr_scan_stats *s, bool verbose, bool recover)
 {
     char a[32], b[32], t1[TR_TIME_BUFSIZE], t2[TR_TIME_BUFSIZE];
-    printf("traccia %s hunt summary\n", tr_version());
-    printf("  files read:       %s", grouped(s->files_read, a, sizeof a));
+    fprintf(out, "  files read:       %s", grouped(s->files_read, a, sizeof a));
     const char *sep = " (";
     for (size_t i = 0; tr_format_name(i); i++) {
         if (!s->per_format_files[i])
             continue;
-        printf("%s%s %llu", sep, tr_format_name(i), (unsigned long long)s->per_format_files[i]);
+        fprintf(out, "%s%s %llu", sep, tr_format_name(i), (unsigned long long)s->per_format_files[i]);
         sep = ", ";
     }
-    printf("%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
+    fprintf(out, "%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
     if (s->files_damaged)
-        printf("  files damaged:    %s (read in part; see the errors above)\n",
-               grouped(s->files_damaged, a, sizeof a));
-    printf("  files skipped:    %s", grouped(s->files_skipped, a, sizeof a));
+        fprintf(out, "  files damaged:    %s (read in part; see the errors above)\n",
+                grouped(s->files_damaged, a, sizeof a));
+    fprintf(out, "  files skipped:    %s", grouped(s->files_skipped, a, sizeof a));
     if (s->files_skipped) {
         sep = " (";
         for (size_t i = 0; tr_format_name(i); i++) {
             if (!s->per_format_skipped[i])
                 continue;
-            printf("%s%llu %s: no reader yet", sep, (unsigned long long)s->per_format_skipped[i], tr_format_name(i));
+            fprintf(out, "%s%llu %s: no reader yet", sep, (unsigned long long)s->per_format_skipped[i],
+                    tr_format_name(i));
             sep = ", ";
         }
         const struct {
             unsigned long long n;
             const char *why;
-        } why[] = {{s->skip_unknown, "format not recognised"},
-                   {s->skip_empty, "empty"},
-                   {s->skip_io, "unreadable"}};
+        } why[] = {{s->skip_unknown, "format not recognised"}, {s->skip_empty, "empty"}, {s->skip_io, "unreadable"}};
         for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
             if (!why[i].n)
                 continue;
-            printf("%s%llu %s", sep, why[i].n, why[i].why);
+            fprintf(out, "%s%llu %s", sep, why[i].n, why[i].why);
             sep = ", ";
         }
-        printf(")%s", verbose ? "" : "; -v names them");
+        fprintf(out, ")%s", verbose ? "" : "; -v names them");
     }
-    printf("\n");
+    fprintf(out, "\n");
     if (s->paths_missing)
-        printf("  paths missing:    %s\n", grouped(s->paths_missing, a, sizeof a));
-    printf("  events:           %s", grouped(s->events, a, sizeof a));
+        fprintf(out, "  paths missing:    %s\n", grouped(s->paths_missing, a, sizeof a));
+    fprintf(out, "  events:           %s", grouped(s->events, a, sizeof a));
     if (s->events_untimed)
-        printf(" (%s without a timestamp)", grouped(s->events_untimed, b, sizeof b));
-    printf("\n");
+        fprintf(out, " (%s without a timestamp)", grouped(s->events_untimed, b, sizeof b));
+    fprintf(out, "\n");
     if (s->first_time != TR_TIME_NONE) {
         tr_time_format(s->first_time, t1);
         tr_time_format(s->last_time, t2);
-        printf("  time range:       %s .. %s\n", t1, t2);
+        fprintf(out, "  time range:       %s .. %s\n", t1, t2);
     }
     for (size_t i = 0; tr_format_name(i); i++)
         if (s->per_format_events[i])
-            printf("  events (%s):%*s%s\n", tr_format_name(i), (int)(10 - strlen(tr_format_name(i))), "",
-                   grouped(s->per_format_events[i], a, sizeof a));
-    printf("  records skipped:  %s (malformed)\n", grouped(s->records_skipped, a, sizeof a));
+            fprintf(out, "  events (%s):%*s%s\n", tr_format_name(i), (int)(10 - strlen(tr_format_name(i))), "",
+                    grouped(s->per_format_events[i], a, sizeof a));
+    fprintf(out, "  records skipped:  %s (malformed)\n", grouped(s->records_skipped, a, sizeof a));
     if (recover)
-        printf("  recovered:        %s (deleted records, carved chunks; counted in events)\n",
-               grouped(s->records_recovered, a, sizeof a));
+        fprintf(out, "  recovered:        %s (deleted records, carved chunks; counted in events)\n",
+                grouped(s->records_recovered, a, sizeof a));
     if (s->values_repaired)
-        printf("  values repaired:  %s (invalid UTF-8 replaced)\n", grouped(s->values_repaired, a, sizeof a));
-    double mb = (double)s->bytes_read / 1e6;
-    printf("  input:            %.1f MB in %.2f s (%.0f MB/s, %s events/s)\n", mb, secs,
-           secs > 0 ? mb / secs : 0.0,
-           grouped((unsigned long long)(secs > 0 ? (double)s->events / secs : 0.0), a, sizeof a));
+        fprintf(out, "  values repaired:  %s (invalid UTF-8 replaced)\n", grouped(s->values_repaired, a, sizeof a));
 }
 
-typedef struct hunt_state hunt_state;
-typedef struct hunt_diag {
-    cli_diag_opts *diag;
-    hunt_state *h;
-} hunt_diag;
-
-static void hunt_print_diag(void *user, const tr_diag *d)
+static const tr_hunt_result *sort_res;
+static int by_count(const void *a, const void *b)
 {
-    cli_print_diag(((hunt_diag *)user)->diag, d);
-}
-
-struct hunt_state {
-    tr_matcher *matcher;
-    FILE *jsonl;
-    const tr_ruleset *rs;
-    unsigned long long *per_rule; /* detections per rule index */
-    unsigned long long per_level[TR_LEVEL_CRITICAL + 1];
-    unsigned long long total;
-    tr_time first, last;
-    int write_failed;
-};
-
-static void on_detection(void *user, const tr_detection *d)
-{
-    hunt_state *h = user;
-    h->total++;
-    h->per_level[d->rule->level >= 0 && d->rule->level <= TR_LEVEL_CRITICAL ? d->rule->level : 0]++;
-    h->per_rule[d->rule->index]++;
-    if (d->time != TR_TIME_NONE) {
-        if (h->first == TR_TIME_NONE || d->time < h->first)
-            h->first = d->time;
-        if (h->last == TR_TIME_NONE || d->time > h->last)
-            h->last = d->time;
-    }
-    if (h->jsonl && !h->write_failed && tr_detection_write_json(h->jsonl, d) != TR_OK)
-        h->write_failed = 1;
-}
-
-static int on_batch(void *user, const tr_batch *b)
-{
-    hunt_state *h = ((hunt_diag *)user)->h;
-    for (size_t i = 0; i < b->count; i++)
-        tr_matcher_event(h->matcher, b->events[i], on_detection, h);
-    return 0;
-}
-
-static int cmp_count(const void *a, const void *b, void *ctx)
-{
-    const unsigned long long *c = ctx;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    if (c[x] != c[y])
-        return c[x] < c[y] ? 1 : -1;
+    if (sort_res->per_rule[x] != sort_res->per_rule[y])
+        return sort_res->per_rule[x] < sort_res->per_rule[y] ? 1 : -1;
     return x < y ? -1 : x > y;
 }
 
-static void print_detections(const hunt_state *h)
+static void print_detections(FILE *out, const tr_hunt_result *r, const tr_ruleset *rs, const colours *c)
 {
     char a[32], t1[TR_TIME_BUFSIZE], t2[TR_TIME_BUFSIZE];
-    printf("  detections:       %s", grouped(h->total, a, sizeof a));
+    fprintf(out, "  detections:       %s%s%s", c->bold, grouped(r->detections, a, sizeof a), c->reset);
     const char *sep = " (";
     for (int l = TR_LEVEL_CRITICAL; l >= 0; l--) {
-        if (!h->per_level[l])
+        if (!r->per_level[l])
             continue;
-        printf("%s%s %llu", sep, l ? tr_level_name(l) : "no level", h->per_level[l]);
+        fprintf(out, "%s%s%s %llu%s", sep, c->level[l], l ? tr_level_name(l) : "no level",
+                (unsigned long long)r->per_level[l], c->reset);
         sep = ", ";
     }
-    printf("%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
-    if (h->first != TR_TIME_NONE) {
-        tr_time_format(h->first, t1);
-        tr_time_format(h->last, t2);
-        printf("  detected:         %s .. %s\n", t1, t2);
+    fprintf(out, "%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
+    if (r->filtered_out)
+        fprintf(out, "  filtered out:     %s (by --from/--to/--min-level/--status/--tags/--exclude-rule)\n",
+                grouped(r->filtered_out, a, sizeof a));
+    if (r->first != TR_TIME_NONE) {
+        tr_time_format(r->first, t1);
+        tr_time_format(r->last, t2);
+        fprintf(out, "  first detection:  %s\n  last detection:   %s\n", t1, t2);
     }
-    size_t n = tr_ruleset_count(h->rs), nz = 0;
+    size_t n = tr_ruleset_count(rs), nz = 0;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (!idx)
         return;
     for (size_t i = 0; i < n; i++)
-        if (h->per_rule[i])
+        if (r->per_rule[i])
             idx[nz++] = i;
-    qsort_r(idx, nz, sizeof *idx, cmp_count, h->per_rule);
+    sort_res = r;
+    qsort(idx, nz, sizeof *idx, by_count);
+    if (nz)
+        fprintf(out, "  top rules:\n");
     for (size_t k = 0; k < nz && k < 15; k++) {
-        const tr_rule_info *r = tr_ruleset_rule(h->rs, idx[k]);
-        printf("  %8llu  %-13s %s\n", h->per_rule[idx[k]], r->level ? tr_level_name(r->level) : "-", r->title);
+        const tr_rule_info *ri = tr_ruleset_rule(rs, idx[k]);
+        int l = ri->level >= 0 && ri->level <= TR_LEVEL_CRITICAL ? ri->level : 0;
+        fprintf(out, "    %8llu  %s%-13s%s %s\n", (unsigned long long)r->per_rule[idx[k]], c->level[l],
+                l ? tr_level_name(l) : "-", c->reset, ri->title);
     }
     if (nz > 15)
-        printf("  ... and %zu more rules\n", nz - 15);
+        fprintf(out, "    ... and %zu more rules (--jsonl or --csv has every detection)\n", nz - 15);
     free(idx);
+    if (r->ncomputers)
+        fprintf(out, "  per computer:\n");
+    for (size_t k = 0; k < r->ncomputers && k < 10; k++)
+        fprintf(out, "    %8llu  %s\n", (unsigned long long)r->computers[k].count, r->computers[k].name);
+    if (r->ncomputers > 10)
+        fprintf(out, "    ... and %zu more computers\n", r->ncomputers - 10);
+    if (r->computers_other)
+        fprintf(out, "    %8llu  on further computers past the table's cap\n", (unsigned long long)r->computers_other);
+}
+
+/* ---------------------------------------------------------------- progress */
+
+typedef struct cli_hunt {
+    cli_diag_opts diag;
+    bool bar;        /* a progress line is on the terminal */
+    bool bar_drawn;
+} cli_hunt;
+
+static void clear_bar(cli_hunt *h)
+{
+    if (h->bar_drawn) {
+        fputs("\r\033[K", stderr);
+        h->bar_drawn = false;
+    }
+}
+
+static void on_diag(void *user, const tr_diag *d)
+{
+    cli_hunt *h = user;
+    clear_bar(h);
+    cli_print_diag(&h->diag, d);
+}
+
+static void on_progress(void *user, const tr_hunt_progress *p)
+{
+    cli_hunt *h = user;
+    if (!h->bar)
+        return;
+    char a[32], b[32];
+    double mb = (double)p->bytes / 1e6;
+    int width = 24, fill = p->files_total ? (int)(width * p->files_done / p->files_total) : 0;
+    fprintf(stderr, "\r\033[K[");
+    for (int i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %llu/%llu files  %.0f MB  %s events/s  %s detections",
+            (unsigned long long)p->files_done, (unsigned long long)p->files_total, mb,
+            grouped((unsigned long long)(p->seconds > 0 ? (double)p->events / p->seconds : 0), a, sizeof a),
+            grouped(p->detections, b, sizeof b));
+    fflush(stderr);
+    h->bar_drawn = true;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static int split_list(const char *arg, const char ***out, size_t *n)
+{
+    char *copy = strdup(arg);
+    if (!copy)
+        return -1;
+    for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+        const char **l = realloc(*out, (*n + 1) * sizeof *l);
+        if (!l)
+            return -1;
+        *out = l;
+        l[(*n)++] = tok;
+    }
+    return 0; /* copy lives as long as the process: the list points into it */
+}
+
+static int parse_time_arg(const char *opt, const char *v, tr_time *t)
+{
+    if (tr_time_parse(v, strlen(v), t) != TR_OK) {
+        fprintf(stderr, "traccia hunt: %s '%s' is not an ISO 8601 time (e.g. 2021-03-02 or 2021-03-02T07:00:00Z)\n",
+                opt, v);
+        return -1;
+    }
+    return 0;
+}
+
+static FILE *open_out(const char *path, bool *is_stdout)
+{
+    *is_stdout = strcmp(path, "-") == 0;
+    return *is_stdout ? stdout : fopen(path, "w");
 }
 
 int cmd_hunt(int argc, char **argv)
 {
-    cli_diag_opts diag = {0};
-    unsigned flags = 0;
-    int first_path = 0;
+    cli_hunt ch = {0};
     cli_rules_opts ropts = {0};
-    const char *jsonl_path = NULL;
-    unsigned match_flags = 0;
+    tr_hunt_options ho = {0};
+    ho.filter.from = ho.filter.to = TR_TIME_NONE;
+    const char *jsonl_path = NULL, *csv_path = NULL;
+    const char **paths = NULL, **statuses = NULL, **tags = NULL, **exclude = NULL;
+    size_t npaths = 0, nstatuses = 0, ntags = 0, nexclude = 0;
+    bool no_progress = false, only_paths = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = cli_rules_option(argc, argv, &i, &ropts);
-        if (r < 0)
-            return TR_EXIT_USAGE;
-        if (r > 0)
+        if (!only_paths) {
+            int r = cli_rules_option(argc, argv, &i, &ropts);
+            if (r < 0)
+                return TR_EXIT_USAGE;
+            if (r > 0)
+                continue;
+        }
+        const char *needs = NULL;
+        if (only_paths || a[0] != '-' || !a[1]) {
+            const char **l = realloc(paths, (npaths + 1) * sizeof *l);
+            if (!l)
+                return TR_EXIT_NO_INPUT;
+            paths = l;
+            paths[npaths++] = a;
             continue;
-        if (cli_is_help(a)) {
+        }
+        if (strcmp(a, "--") == 0) {
+            only_paths = true;
+        } else if (cli_is_help(a)) {
             hunt_usage(stdout);
             return TR_EXIT_OK;
-        } else if (strcmp(a, "--jsonl") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "traccia hunt: --jsonl needs a file name ('-' for stdout)\n");
+        } else if (strcmp(a, "--recover") == 0) {
+            ho.scan_flags |= TR_SCAN_RECOVER;
+        } else if (strcmp(a, "--no-prefilter") == 0) {
+            ho.match_flags |= TR_MATCH_NO_PREFILTER;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            no_progress = true;
+        } else if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') { /* -j4 */
+            char *end;
+            long n = strtol(a + 2, &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "traccia hunt: -j takes a number of threads from 1 to 256\n");
                 return TR_EXIT_USAGE;
             }
-            jsonl_path = argv[++i];
-        } else if (strcmp(a, "--no-prefilter") == 0) {
-            match_flags |= TR_MATCH_NO_PREFILTER;
-        } else if (strcmp(a, "--recover") == 0) {
-            flags |= TR_SCAN_RECOVER;
+            ho.threads = (unsigned)n;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            diag.verbose = true;
+            ch.diag.verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            diag.quiet = true;
-        } else if (strcmp(a, "--") == 0) {
-            first_path = i + 1;
-            break;
-        } else if (a[0] == '-' && a[1]) {
+            ch.diag.quiet = true;
+        } else if (i + 1 >= argc) {
+            needs = a;
+        } else if (strcmp(a, "--jsonl") == 0) {
+            jsonl_path = argv[++i];
+        } else if (strcmp(a, "--csv") == 0) {
+            csv_path = argv[++i];
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "traccia hunt: -j takes a number of threads from 1 to 256\n");
+                return TR_EXIT_USAGE;
+            }
+            ho.threads = (unsigned)n;
+        } else if (strcmp(a, "--from") == 0) {
+            if (parse_time_arg(a, argv[++i], &ho.filter.from))
+                return TR_EXIT_USAGE;
+        } else if (strcmp(a, "--to") == 0) {
+            if (parse_time_arg(a, argv[++i], &ho.filter.to))
+                return TR_EXIT_USAGE;
+        } else if (strcmp(a, "--min-level") == 0) {
+            ho.filter.min_level = tr_level_parse(argv[++i]);
+            if (ho.filter.min_level < 0) {
+                fprintf(stderr, "traccia hunt: --min-level takes informational, low, medium, high or critical\n");
+                return TR_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--status") == 0) {
+            if (split_list(argv[++i], &statuses, &nstatuses))
+                return TR_EXIT_NO_INPUT;
+        } else if (strcmp(a, "--tags") == 0) {
+            if (split_list(argv[++i], &tags, &ntags))
+                return TR_EXIT_NO_INPUT;
+        } else if (strcmp(a, "--exclude-rule") == 0) {
+            const char **l = realloc(exclude, (nexclude + 1) * sizeof *l);
+            if (!l)
+                return TR_EXIT_NO_INPUT;
+            exclude = l;
+            exclude[nexclude++] = argv[++i];
+        } else {
             fprintf(stderr, "traccia hunt: unknown option '%s'\n", a);
             hunt_usage(stderr);
             return TR_EXIT_USAGE;
-        } else {
-            first_path = i;
-            break;
+        }
+        if (needs) {
+            fprintf(stderr, "traccia hunt: %s needs a value\n", needs);
+            return TR_EXIT_USAGE;
         }
     }
-    if (!first_path || first_path >= argc) {
+    if (!npaths) {
         fprintf(stderr, "traccia hunt: no PATH given\n");
         hunt_usage(stderr);
         return TR_EXIT_USAGE;
     }
-    hunt_state h = {.first = TR_TIME_NONE, .last = TR_TIME_NONE};
+    ho.filter.statuses = statuses;
+    ho.filter.nstatuses = nstatuses;
+    ho.filter.tags = tags;
+    ho.filter.ntags = ntags;
+    ho.filter.exclude = exclude;
+    ho.filter.nexclude = nexclude;
+
     tr_ruleset *rs;
-    int lrc = cli_load_rules(&ropts, cli_print_diag, &diag, &rs);
-    if (lrc != TR_EXIT_OK)
-        return lrc;
-    h.rs = rs;
-    h.per_rule = calloc(tr_ruleset_count(rs) + 1, sizeof *h.per_rule);
-    if (!h.per_rule || tr_matcher_create(&h.matcher, rs, match_flags) != TR_OK) {
-        fprintf(stderr, "traccia: out of memory\n");
-        free(h.per_rule);
+    int rc = cli_load_rules(&ropts, cli_print_diag, &ch.diag, &rs);
+    if (rc != TR_EXIT_OK)
+        return rc;
+    bool json_stdout = false, csv_stdout = false;
+    if (jsonl_path && !(ho.jsonl = open_out(jsonl_path, &json_stdout))) {
+        fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
         tr_ruleset_destroy(rs);
-        return TR_EXIT_NO_INPUT;
+        return TR_EXIT_USAGE;
     }
-    if (jsonl_path) {
-        h.jsonl = strcmp(jsonl_path, "-") == 0 ? stdout : fopen(jsonl_path, "w");
-        if (!h.jsonl) {
-            fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
-            tr_matcher_destroy(h.matcher);
-            free(h.per_rule);
-            tr_ruleset_destroy(rs);
-            return TR_EXIT_USAGE;
-        }
+    if (csv_path && !(ho.csv = open_out(csv_path, &csv_stdout))) {
+        fprintf(stderr, "traccia hunt: cannot write %s\n", csv_path);
+        tr_ruleset_destroy(rs);
+        return TR_EXIT_USAGE;
     }
-    tr_scan *scan;
-    tr_scan_options opts = {.on_batch = on_batch, .on_diag = cli_print_diag, .user = &diag, .flags = flags};
-    hunt_diag hd = {&diag, &h};
-    opts.user = &hd;
-    opts.on_diag = hunt_print_diag;
-    if (tr_scan_create(&scan, &opts)) {
+    if (json_stdout && csv_stdout) {
+        fprintf(stderr, "traccia hunt: --jsonl - and --csv - cannot share standard output\n");
+        tr_ruleset_destroy(rs);
+        return TR_EXIT_USAGE;
+    }
+    ch.bar = !no_progress && !ch.diag.quiet && isatty(fileno(stderr));
+    ho.rules = rs;
+    ho.on_diag = on_diag;
+    ho.on_progress = on_progress;
+    ho.user = &ch;
+    tr_hunt_result res;
+    tr_status st = tr_hunt_run(&ho, paths, npaths, &res);
+    clear_bar(&ch);
+    if (st == TR_ERR_NOMEM)
         fprintf(stderr, "traccia: out of memory\n");
-        return TR_EXIT_NO_INPUT;
-    }
-    double t0 = now_seconds();
-    int rc = TR_EXIT_OK;
-    for (int i = first_path; i < argc; i++) {
-        if (tr_scan_path(scan, argv[i]) == TR_ERR_NOMEM) {
-            fprintf(stderr, "traccia: out of memory\n");
-            rc = TR_EXIT_NO_INPUT;
-            break;
-        }
-    }
-    tr_matcher_flush(h.matcher, on_detection, &h);
-    const tr_scan_stats *s = tr_scan_get_stats(scan);
-    FILE *summary_out = h.jsonl == stdout ? stderr : stdout;
-    FILE *saved = stdout;
-    stdout = summary_out;
-    print_summary(s, now_seconds() - t0, diag.verbose, (flags & TR_SCAN_RECOVER) != 0);
+
+    /* the summary goes where the findings do not */
+    FILE *out = json_stdout || csv_stdout ? stderr : stdout;
+    colours c = pick_colours(out);
+    char a[32];
+    fprintf(out, "%straccia %s hunt summary%s\n", c.bold, tr_version(), c.reset);
+    print_read_summary(out, &res.scan, ch.diag.verbose, (ho.scan_flags & TR_SCAN_RECOVER) != 0);
     const tr_ruleset_stats *rstat = tr_ruleset_get_stats(rs);
-    printf("  rules:            %llu loaded, %llu not loaded, %llu not run (traccia rules check names them)\n",
-           (unsigned long long)rstat->loaded, (unsigned long long)rstat->failed,
-           (unsigned long long)rstat->not_runnable);
-    print_detections(&h);
-    fflush(stdout);
-    stdout = saved;
-    if (h.jsonl && h.jsonl != stdout) {
-        if (fclose(h.jsonl) != 0)
-            h.write_failed = 1;
-    } else if (h.jsonl) {
-        fflush(h.jsonl);
-    }
-    if (h.write_failed)
-        fprintf(stderr, "traccia: error: writing %s failed\n", jsonl_path);
-    tr_matcher_destroy(h.matcher);
-    free(h.per_rule);
-    if (rc == TR_EXIT_OK && s->files_read == 0) {
-        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n", (unsigned long long)s->files_seen);
+    fprintf(out, "  rules:            %llu loaded, %llu not loaded, %llu not run (traccia rules check names them)\n",
+            (unsigned long long)rstat->loaded, (unsigned long long)rstat->failed,
+            (unsigned long long)rstat->not_runnable);
+    print_detections(out, &res, rs, &c);
+    double mb = (double)res.scan.bytes_read / 1e6;
+    fprintf(out, "  input:            %.1f MB in %.2f s with %u thread%s (%.0f MB/s, %s events/s)\n", mb, res.seconds,
+            res.threads, res.threads == 1 ? "" : "s", res.seconds > 0 ? mb / res.seconds : 0.0,
+            grouped((unsigned long long)(res.seconds > 0 ? (double)res.scan.events / res.seconds : 0.0), a, sizeof a));
+    fflush(out);
+
+    if (ho.jsonl && !json_stdout && fclose(ho.jsonl) != 0)
+        res.write_failed = 1;
+    if (ho.csv && !csv_stdout && fclose(ho.csv) != 0)
+        res.write_failed = 1;
+    if ((json_stdout || csv_stdout) && fflush(stdout) != 0)
+        res.write_failed = 1;
+    if (res.write_failed)
+        fprintf(stderr, "traccia: error: writing the findings failed\n");
+    rc = TR_EXIT_OK;
+    if (st != TR_OK)
+        rc = TR_EXIT_NO_INPUT;
+    else if (res.scan.files_read == 0) {
+        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
+                (unsigned long long)res.scan.files_seen);
         rc = TR_EXIT_NO_INPUT;
     }
-    tr_scan_destroy(scan);
+    tr_hunt_result_free(&res);
     tr_ruleset_destroy(rs);
+    free(paths);
+    free(statuses);
+    free(tags);
+    free(exclude);
     return rc;
 }

@@ -256,6 +256,14 @@ void tr_scan_destroy(tr_scan *scan);
  * TR_ERR_NOMEM. Statistics accumulate across calls. */
 tr_status tr_scan_path(tr_scan *scan, const char *path);
 
+/* Walks `path` as tr_scan_path does (same order, same rules, same
+ * diagnostics and statistics for folders and missing paths) but, instead
+ * of reading each regular file, calls fn with its path; fn returns TR_OK to
+ * go on, anything else to stop (returned). For callers that read files
+ * themselves, in parallel (tr_hunt_run). */
+typedef tr_status (*tr_file_fn)(void *user, const char *path);
+tr_status tr_scan_list(tr_scan *scan, const char *path, tr_file_fn fn, void *user);
+
 /* Reads a memory buffer as if it were the content of file `name`. */
 tr_status tr_scan_memory(tr_scan *scan, const char *name, const void *data, size_t len);
 
@@ -423,6 +431,142 @@ void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefi
  * and for a correlation also "first", "last", "value" and "group".
  * Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
 tr_status tr_detection_write_json(FILE *out, const tr_detection *d);
+
+/* Writes one detection as a CSV row (RFC 4180), in the column order of
+ * TR_DETECTION_CSV_HEADER: a timeline that spreadsheets and Timesketch
+ * import (datetime, timestamp_desc, message first). */
+#define TR_DETECTION_CSV_HEADER                                                                    \
+    "datetime,timestamp_desc,message,level,rule_title,rule_id,status,attack,tags,computer,"       \
+    "channel,event_id,source_path,source_record,details\n"
+tr_status tr_detection_write_csv(FILE *out, const tr_detection *d);
+
+/* ---------------------------------------------------------------- hunting */
+
+/* Which detections a hunt keeps. A detection passes when it passes every
+ * test that is set. */
+typedef struct tr_hunt_filter {
+    tr_time from, to;           /* event time within [from, to]; TR_TIME_NONE: open. With
+                                 * either set, events without a time are left out */
+    int min_level;              /* tr_level; 0: any */
+    const char *const *statuses; /* rule status among these (NULL: any) */
+    size_t nstatuses;
+    const char *const *tags;    /* one of the rule's tags starts with one of these */
+    size_t ntags;
+    const char *const *exclude; /* rule ids (or titles) left out */
+    size_t nexclude;
+} tr_hunt_filter;
+
+typedef struct tr_hunt_progress {
+    uint64_t files_done, files_total;
+    uint64_t bytes, events, detections;
+    double seconds;
+} tr_hunt_progress;
+
+typedef struct tr_hunt_options {
+    const tr_ruleset *rules;    /* compiled; required */
+    unsigned threads;           /* 0: one per online core */
+    unsigned scan_flags;        /* TR_SCAN_* */
+    unsigned match_flags;       /* TR_MATCH_* */
+    tr_hunt_filter filter;
+    FILE *jsonl;                /* detections as JSON lines; NULL: none */
+    FILE *csv;                  /* detections as CSV rows, header first; NULL: none */
+    /* Called from the calling thread only: diagnostics in file order,
+     * progress about five times a second; both may be NULL. */
+    tr_diag_fn on_diag;
+    void (*on_progress)(void *user, const tr_hunt_progress *p);
+    void *user;
+} tr_hunt_options;
+
+typedef struct tr_hunt_count {
+    char *name;                 /* a computer name */
+    uint64_t count;
+} tr_hunt_count;
+
+/* What a hunt found and read. Owned by the caller: tr_hunt_result_free. */
+typedef struct tr_hunt_result {
+    tr_scan_stats scan;         /* every file read or skipped, as for tr_scan */
+    uint64_t detections;        /* after filtering */
+    uint64_t filtered_out;      /* detections the filter left out */
+    uint64_t per_level[TR_LEVEL_CRITICAL + 1];
+    uint64_t *per_rule;         /* [tr_ruleset_count(rules)], by tr_rule_info.index */
+    tr_time first, last;        /* earliest and latest detection time */
+    tr_hunt_count *computers;   /* detections per computer, most first */
+    size_t ncomputers;
+    uint64_t computers_other;   /* detections on computers past the table's cap (4,096) */
+    unsigned threads;           /* threads used */
+    int write_failed;           /* an output stream failed */
+    double seconds;
+} tr_hunt_result;
+
+/* Hunts every path (files, or folders walked as tr_scan_path does) with
+ * the ruleset, in parallel across files. Detections, diagnostics and every
+ * output come in the same order whatever the thread count: file by file in
+ * walk order, and in record order within a file. Correlation rules need one
+ * ordered stream of events: with any in the ruleset the hunt uses one
+ * thread (and says so through on_diag). Returns TR_OK (the result is
+ * filled), TR_ERR_NOMEM or TR_ERR_ARG. */
+tr_status tr_hunt_run(const tr_hunt_options *opts, const char *const *paths, size_t npaths,
+                      tr_hunt_result *result);
+void tr_hunt_result_free(tr_hunt_result *result);
+
+/* ---------------------------------------------------------------- Exchange report */
+
+/* A compromise assessment of Exchange servers in the shape responders know
+ * from Microsoft's Test-ProxyLogon (docs/EXCHANGE.md): per CVE (ProxyLogon,
+ * ProxyShell, ProxyNotShell, OWASSRF) and per post-exploitation activity
+ * (web shells, mailbox theft, LSASS dumps, staging) the hits, first and last
+ * time, client IPs and evidence lines; the suspicious files the logs name;
+ * the web shells requested and by whom; and a verdict per server.
+ *
+ * Fed with every event read (tr_exchange_report_event: which servers, what
+ * evidence) and every detection of the rules on them
+ * (tr_exchange_report_detection); a detection's CVE comes from its rule's
+ * `cve.YYYY-NNNNN` tags, its activity from its ATT&CK tags. Everything kept
+ * is copied: events may go once the calls return. Memory is bounded by the
+ * caps of tr_exchange_options whatever the input; what a cap leaves out is
+ * counted and reported. One report is fed from one thread. */
+typedef struct tr_exchange_report tr_exchange_report;
+
+typedef struct tr_exchange_options {
+    unsigned max_evidence; /* evidence lines kept per section, best first (0: 10) */
+    unsigned max_ips;      /* distinct client IPs kept per section (0: 256) */
+    unsigned max_items;    /* servers, files, web shell requests, clients kept (0: 1,024 each) */
+} tr_exchange_options;
+
+/* Verdicts, worst last (docs/EXCHANGE.md says what makes each). */
+typedef enum tr_exchange_verdict {
+    TR_EXCHANGE_NO_SIGN = 0,     /* nothing detected on the server */
+    TR_EXCHANGE_SUSPICIOUS,      /* detections that administration can explain */
+    TR_EXCHANGE_ATTACKED,        /* exploitation attempts, none known to succeed */
+    TR_EXCHANGE_COMPROMISED      /* exploitation succeeded or post-exploitation seen */
+} tr_exchange_verdict;
+
+/* opts may be NULL (defaults). Returns TR_OK or TR_ERR_NOMEM. */
+tr_status tr_exchange_report_create(tr_exchange_report **out, const tr_exchange_options *opts);
+void tr_exchange_report_destroy(tr_exchange_report *r);
+/* Notes one event read: the server it belongs to, its kind of evidence, its
+ * time. Returns TR_OK or TR_ERR_NOMEM (the report then says it is
+ * incomplete). */
+tr_status tr_exchange_report_event(tr_exchange_report *r, const tr_event *ev);
+/* Adds one detection (a tr_detection_fn can call it as is). Several
+ * detections of one event count as one hit per section. Returns TR_OK or
+ * TR_ERR_NOMEM. */
+tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection *d);
+/* What was read, for the report's "input" part (copied; may be omitted). */
+void tr_exchange_report_set_input(tr_exchange_report *r, const tr_scan_stats *s);
+/* Number of servers seen; the verdict of server i (< that number), its name
+ * in *name and the reason in *reason (both may be NULL; borrowed from the
+ * report). */
+size_t tr_exchange_report_server_count(const tr_exchange_report *r);
+tr_exchange_verdict tr_exchange_report_server_verdict(const tr_exchange_report *r, size_t i, const char **name,
+                                                      const char **reason);
+/* "no sign", "suspicious", "attacked", "compromised". */
+const char *tr_exchange_verdict_name(int verdict);
+/* The report as text for people, or as one JSON document (schema in
+ * docs/EXCHANGE.md). Return TR_OK, TR_ERR_IO (the stream failed) or
+ * TR_ERR_NOMEM. */
+tr_status tr_exchange_report_write_text(tr_exchange_report *r, FILE *out);
+tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out);
 
 /* ---------------------------------------------------------------- allocation */
 

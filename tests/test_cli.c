@@ -267,6 +267,190 @@ static void examples_hunt(void)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "records skipped:  0");
     CHECK(strstr(r.out, "events:           0\n") == NULL);
+    /* the built-in pack finds the intruder: the web shell, the theft of mail */
+    CHECK_CONTAINS(r.out, "China Chopper Style Web Shell Command Wrapper");
+    CHECK_CONTAINS(r.out, "Exchange Mailbox Export");
+    CHECK_CONTAINS(r.out, "first detection:  2019-04-17");
+    run_free(&r);
+}
+
+/* A small case for the findings tests: two rules (medium and high) over
+ * events in three files, one of them corrupt. */
+static void write_hunt_case(void)
+{
+    write_text("hc/rules/whoami.yml",
+               "title: Whoami From a Web Server\n"
+               "id: 5e1d7a0c-3b8e-4d62-9a1f-0c2b7e9d4a11\n"
+               "status: test\n"
+               "level: high\n"
+               "tags: [attack.discovery, attack.t1033]\n"
+               "logsource: {product: windows, category: process_creation}\n"
+               "detection:\n"
+               "    selection:\n"
+               "        ParentImage|endswith: '\\w3wp.exe'\n"
+               "        Image|endswith: '\\whoami.exe'\n"
+               "    condition: selection\n"
+               "fields: [Image, ParentImage, CommandLine]\n");
+    write_text("hc/rules/net.yml",
+               "title: Net User Enumeration\n"
+               "id: 8a4f2c19-6d7e-4b3a-9c85-1e2f3a4b5c6d\n"
+               "status: experimental\n"
+               "level: medium\n"
+               "tags: [attack.discovery, attack.t1087.001]\n"
+               "logsource: {product: windows, category: process_creation}\n"
+               "detection:\n"
+               "    selection:\n"
+               "        CommandLine|contains: 'net user'\n"
+               "    condition: selection\n");
+#define EV(t, img, parent, cmd)                                                                    \
+    "{\"Event\":{\"System\":{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","   \
+    "\"Computer\":\"EXCH01\",\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"" t "\"}}},"       \
+    "\"EventData\":{\"Image\":\"" img "\",\"ParentImage\":\"" parent "\",\"CommandLine\":\"" cmd  \
+    "\"}}}\n"
+    write_text("hc/ev/a.jsonl",
+               EV("2021-03-02T07:01:12Z", "C:\\\\Windows\\\\System32\\\\whoami.exe",
+                  "C:\\\\Windows\\\\System32\\\\inetsrv\\\\w3wp.exe", "whoami /all")
+               EV("2021-03-02T07:02:00Z", "C:\\\\Windows\\\\System32\\\\net.exe",
+                  "C:\\\\Windows\\\\System32\\\\cmd.exe", "net user /domain"));
+    write_text("hc/ev/b.jsonl",
+               EV("2019-04-17T03:12:44Z", "C:\\\\Windows\\\\System32\\\\whoami.exe",
+                  "C:\\\\Windows\\\\System32\\\\inetsrv\\\\w3wp.exe", "whoami")
+               EV("2019-04-17T03:13:00Z", "C:\\\\Windows\\\\System32\\\\whoami.exe",
+                  "C:\\\\Windows\\\\explorer.exe", "whoami"));
+    write_text("hc/ev/c-corrupt.jsonl", EV("2020-01-01T00:00:00Z", "C:\\\\x\\\\net.exe",
+                                           "C:\\\\x\\\\cmd.exe", "net user admin") "{\"Event\":{\"System\":\n");
+#undef EV
+}
+
+static void hunt_findings_formats(void)
+{
+    write_hunt_case();
+    const char *d = test_tmpdir();
+    char args[2048], cmd[4096];
+    snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules --jsonl %s/hc/out.jsonl --csv %s/hc/out.csv %s/hc/ev",
+             d, d, d, d);
+    run_result r;
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "detections:       4 (high 2, medium 2)");
+    CHECK_CONTAINS(r.out, "files damaged:    1");     /* the corrupt file: reported, counted */
+    CHECK_CONTAINS(r.err, "c-corrupt.jsonl: line 3"); /* ... and the rest of it still hunted */
+    CHECK_CONTAINS(r.out, "first detection:  2019-04-17T03:12:44.0000000Z");
+    CHECK_CONTAINS(r.out, "last detection:   2021-03-02T07:02:00.0000000Z");
+    CHECK_CONTAINS(r.out, "EXCH01");
+    CHECK(strstr(r.err, "\r") == NULL && strstr(r.out, "\x1b[") == NULL); /* not a terminal: no bar, no colour */
+    run_free(&r);
+    /* every line parses and carries the documented keys */
+    snprintf(cmd, sizeof cmd,
+             "jq -e -s 'length == 4 and all(.[]; has(\"time\") and (.rule|has(\"id\") and has(\"title\") and "
+             "has(\"level\") and has(\"status\") and has(\"tags\") and has(\"attack\")) and has(\"computer\") and "
+             "has(\"channel\") and has(\"event_id\") and (.source|has(\"path\") and has(\"record\")) and "
+             "has(\"fields\")) and .[0].rule.attack == [\"T1033\"] and .[0].fields.ParentImage != null' "
+             "%s/hc/out.jsonl >/dev/null 2>&1",
+             d);
+    CHECK_INT(system(cmd), 0);
+    size_t n;
+    char *csv = read_all(strcat(strcpy(cmd, d), "/hc/out.csv"), &n);
+    CHECK(csv != NULL);
+    if (csv) {
+        CHECK(strncmp(csv, TR_DETECTION_CSV_HEADER, strlen(TR_DETECTION_CSV_HEADER)) == 0);
+        size_t rows = 0;
+        for (char *p = csv; (p = strstr(p, "\n\"")) != NULL; p++)
+            rows++;
+        CHECK_INT(rows, 4);
+        CHECK_CONTAINS(csv, "\"[high] Whoami From a Web Server on EXCH01\"");
+        free(csv);
+    }
+    /* the same findings, byte for byte, with one thread and with four */
+    for (int j = 1; j <= 4; j += 3) {
+        snprintf(args, sizeof args, "hunt -j %d --no-builtin --rules %s/hc/rules --jsonl %s/hc/out%d.jsonl %s/hc/ev", j,
+                 d, d, j, d);
+        run(&r, args);
+        CHECK_INT(r.status, 0);
+        run_free(&r);
+    }
+    snprintf(cmd, sizeof cmd, "cmp -s %s/hc/out1.jsonl %s/hc/out4.jsonl && cmp -s %s/hc/out1.jsonl %s/hc/out.jsonl", d,
+             d, d, d);
+    CHECK_INT(system(cmd), 0);
+    /* standard output: findings only; the summary moves to standard error */
+    snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules --jsonl - %s/hc/ev", d, d);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && r.out[0] == '{' && strstr(r.out, "hunt summary") == NULL);
+    CHECK_CONTAINS(r.err, "hunt summary");
+    run_free(&r);
+}
+
+static void hunt_filters(void)
+{
+    write_hunt_case();
+    const char *d = test_tmpdir();
+    static const struct {
+        const char *opts;
+        const char *want;
+    } cases[] = {
+        {"--min-level high", "detections:       2 (high 2)"},
+        {"--exclude-rule 5e1d7a0c-3b8e-4d62-9a1f-0c2b7e9d4a11", "detections:       2 (medium 2)"},
+        {"--exclude-rule 'Net User Enumeration'", "detections:       2 (high 2)"},
+        {"--from 2021-01-01", "detections:       2 (high 1, medium 1)"},
+        {"--to 2019-12-31T23:59:59Z", "detections:       1 (high 1)"},
+        {"--tags attack.t1087", "detections:       2 (medium 2)"},
+        {"--status test,stable", "detections:       2 (high 2)"},
+        {"--min-level critical", "detections:       0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules %s %s/hc/ev", d, cases[i].opts, d);
+        run_result r;
+        run(&r, args);
+        CHECK_INT(r.status, 0);
+        CHECK_CONTAINS(r.out, cases[i].want);
+        run_free(&r);
+    }
+    static const char *const bad[] = {"--min-level severe", "--from yesterday", "-j 0", "--jsonl"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, "hunt --no-builtin %s %s/hc/ev", bad[i], d);
+        run_result r;
+        run(&r, args);
+        CHECK_INT(r.status, 1);
+        run_free(&r);
+    }
+}
+
+static void rules_check_and_list(void)
+{
+    write_hunt_case();
+    write_text("hc/badrules/broken.yml", "title: Broken\nlogsource: {product: windows}\ndetection:\n"
+                                         "    sel:\n        Image|nosuchmodifier: x\n    condition: sel\n");
+    const char *d = test_tmpdir();
+    char args[1024];
+    run_result r;
+    snprintf(args, sizeof args, "rules check --no-builtin %s/hc/rules", d);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "rules loaded:      2");
+    CHECK_CONTAINS(r.out, "rules not loaded:  0");
+    run_free(&r);
+    snprintf(args, sizeof args, "rules check --no-builtin %s/hc/rules %s/hc/badrules", d, d);
+    run(&r, args);
+    CHECK_INT(r.status, 2);
+    CHECK_CONTAINS(r.err, "broken.yml: line 5: rule 'Broken' not loaded: unknown modifier 'nosuchmodifier'");
+    CHECK_CONTAINS(r.out, "rules not loaded:  1");
+    run_free(&r);
+    snprintf(args, sizeof args, "rules list --no-builtin %s/hc/rules", d);
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "5e1d7a0c-3b8e-4d62-9a1f-0c2b7e9d4a11\thigh\ttest\twindows/process_creation/-\t"
+                          "Whoami From a Web Server\tattack.discovery,attack.t1033");
+    run_free(&r);
+    run(&r, "rules list");
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "China Chopper"); /* the built-in pack */
+    run_free(&r);
+    run(&r, "rules --help");
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "usage: traccia rules");
     run_free(&r);
 }
 
@@ -278,4 +462,7 @@ void suite_cli(void)
     RUN(dump_is_json_lines);
     RUN(dump_xml_and_recover);
     RUN(examples_hunt);
+    RUN(hunt_findings_formats);
+    RUN(hunt_filters);
+    RUN(rules_check_and_list);
 }

@@ -95,7 +95,8 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     tr_strbuf_puts(&b, ",\"status\":");
     str(&b, r->status);
     tr_strbuf_puts(&b, ",\"kind\":");
-    str(&b, r->kind == TR_RULE_CORRELATION ? "correlation" : "detection");
+    static const char *const kinds[] = {"detection", "correlation", "filter", "indicator"};
+    str(&b, kinds[r->kind >= 0 && r->kind <= TR_RULE_INDICATOR ? r->kind : 0]);
     tr_strbuf_puts(&b, ",\"tags\":[");
     for (size_t i = 0; i < r->ntags; i++) {
         if (i)
@@ -174,6 +175,8 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
             size_t n = tr_event_field_count(ev);
             for (size_t i = 0; i < n; i++) {
                 const tr_field *f = tr_event_field(ev, i);
+                if (f->name_len >= 5 && memcmp(f->name + f->name_len - 5, "xmlns", 5) == 0)
+                    continue; /* the XML namespace says nothing about the event */
                 if (!first)
                     tr_strbuf_putc(&b, ',');
                 first = 0;
@@ -184,7 +187,15 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
             }
         }
     }
-    tr_strbuf_puts(&b, "}}\n");
+    tr_strbuf_putc(&b, '}');
+    if (d->matched_field) {
+        tr_strbuf_puts(&b, ",\"indicator\":{\"field\":");
+        str(&b, d->matched_field);
+        tr_strbuf_puts(&b, ",\"value\":");
+        str(&b, d->matched_value);
+        tr_strbuf_putc(&b, '}');
+    }
+    tr_strbuf_puts(&b, "}\n");
     tr_status rc = TR_OK;
     if (tr_strbuf_failed(&b))
         rc = TR_ERR_NOMEM;

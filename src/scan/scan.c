@@ -34,6 +34,10 @@ struct tr_scan {
     tr_builder builder;
     tr_scan_stats stats;
     bool stopped;
+    /* tr_scan_list: regular files go to this callback instead of a reader */
+    tr_file_fn list_fn;
+    void *list_user;
+    tr_status list_rc;
 };
 
 tr_status tr_scan_create(tr_scan **out, const tr_scan_options *opts)
@@ -184,6 +188,8 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
 
 static tr_status scan_file(tr_scan *s, const char *path)
 {
+    if (s->list_fn)
+        return s->list_fn(s->list_user, path);
     s->stats.files_seen++;
     tr_input *in;
     char err[256];
@@ -330,4 +336,14 @@ tr_status tr_scan_path(tr_scan *s, const char *path)
     if (S_ISDIR(st.st_mode)) /* a folder named on the command line is entered even if a link */
         return walk_dir(s, path, 0);
     return walk(s, path, 0);
+}
+
+tr_status tr_scan_list(tr_scan *s, const char *path, tr_file_fn fn, void *user)
+{
+    s->list_fn = fn;
+    s->list_user = user;
+    tr_status rc = tr_scan_path(s, path);
+    s->list_fn = NULL;
+    s->list_user = NULL;
+    return rc;
 }

@@ -371,7 +371,8 @@ int tr_item_eval(const tr_rule *r, const tr_item *it, tr_eval *e)
     switch (it->kind) {
     case TR_I_NULL: {
         const tr_field *f = lookup(r, it->field, e);
-        return !f || f->value.type == TR_NULL;
+        int null = !f || f->value.type == TR_NULL;
+        return it->neq ? !null : null;
     }
     case TR_I_EXISTS:
         return (lookup(r, it->field, e) != NULL) == (it->want != 0);

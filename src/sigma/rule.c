@@ -575,7 +575,13 @@ static int add_regex(cctx *c, const tr_ynode *v, const mods *m, tr_pattern *p)
         opts |= PCRE2_DOTALL;
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->str, v->len, opts, &code, &off, NULL);
+    /* characters, not bytes: event text is UTF-8 (invalid input is repaired
+     * by the readers), so '.' and classes take whole characters; a pattern
+     * that is not valid UTF-8 itself is compiled byte-wise */
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->str, v->len, opts | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+                                   &code, &off, NULL);
+    if (!re && code >= PCRE2_ERROR_UTF8_ERR21 && code <= PCRE2_ERROR_UTF8_ERR1)
+        re = pcre2_compile((PCRE2_SPTR)v->str, v->len, opts, &code, &off, NULL);
     if (!re) {
         char msg[256];
         pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof msg);
@@ -871,8 +877,7 @@ static int compile_item(cctx *c, const tr_ynode *key, const tr_ynode *val, tr_it
     if (!val || tr_yscalar_is_null(val)) {
         if (m.has_string_mod || m.re || m.cidr || m.cmp >= 0 || m.fieldref || m.expand)
             return cfail(c, key, "'%.*s': null cannot take modifiers", (int)klen, k);
-        it->kind = m.neq ? TR_I_EXISTS : TR_I_NULL;
-        it->want = 1; /* neq null: the field has a value */
+        it->kind = TR_I_NULL; /* with neq: the field exists and holds a value */
         return TR_OK;
     }
     if (m.fieldref) {

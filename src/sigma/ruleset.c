@@ -514,6 +514,8 @@ static int resolve_filters(tr_ruleset *rs)
     return TR_OK;
 }
 
+static int reject_cycles(tr_ruleset *rs);
+
 static int resolve_correlations(tr_ruleset *rs)
 {
     /* count (base rule -> correlation) edges first */
@@ -541,8 +543,14 @@ static int resolve_correlations(tr_ruleset *rs)
             }
             r->corr_refs[k] = (uint32_t)b;
         }
-        if (r->info.runnable)
-            nedges += nref;
+    }
+    int crc = reject_cycles(rs);
+    if (crc)
+        return crc;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        tr_rule *r = rs->rules[i];
+        if (r->corr && r->info.runnable)
+            nedges += tr_corr_ref_count(r->corr);
     }
     rs->corr_feed_start = tr_calloc(rs->nrules + 1, sizeof *rs->corr_feed_start);
     rs->corr_feed = tr_calloc(nedges * 2 + 1, sizeof *rs->corr_feed);
@@ -587,6 +595,48 @@ static int resolve_correlations(tr_ruleset *rs)
     }
     tr_free(spec_of_rule);
     tr_free(fill);
+    return TR_OK;
+}
+
+/* A correlation that reaches itself through the rules it references
+ * (A -> B -> A) could never settle: it does not run. Depth-first search
+ * with colours; correlations are few, rules many, so only correlations are
+ * walked. */
+static int corr_cycle_from(tr_ruleset *rs, uint32_t i, uint8_t *colour, int depth)
+{
+    tr_rule *r = rs->rules[i];
+    if (!r->corr || depth > 64)
+        return depth > 64;
+    if (colour[i] == 1)
+        return 1;
+    if (colour[i] == 2)
+        return 0;
+    colour[i] = 1;
+    int cyc = 0;
+    for (size_t k = 0; k < tr_corr_ref_count(r->corr) && !cyc && r->corr_refs; k++)
+        cyc = corr_cycle_from(rs, r->corr_refs[k], colour, depth + 1);
+    colour[i] = 2;
+    return cyc;
+}
+
+static int reject_cycles(tr_ruleset *rs)
+{
+    uint8_t *colour = tr_calloc(rs->nrules + 1, 1);
+    if (!colour)
+        return TR_ERR_NOMEM;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        tr_rule *r = rs->rules[i];
+        if (!r->corr || !r->info.runnable)
+            continue;
+        memset(colour, 0, rs->nrules);
+        if (corr_cycle_from(rs, (uint32_t)i, colour, 0)) {
+            static const char why[] = "its references lead back to itself (a cycle of correlations)";
+            tr_ruleset_diag(rs, TR_SEV_WARNING, r->info.path, r->info.line, "correlation '%s': %s",
+                            r->info.title, why);
+            not_runnable(r, why);
+        }
+    }
+    tr_free(colour);
     return TR_OK;
 }
 
@@ -657,6 +707,7 @@ struct tr_matcher {
     void *user;
     size_t hits;
     int scanned;           /* prefilter ran for this event */
+    unsigned since_advance; /* events since the correlation clock last moved */
     tr_eval eval;
 };
 
@@ -790,6 +841,15 @@ size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, v
     m->scanned = 0;
     m->eval = (tr_eval){ev, NULL, m->md, m->memo};
     tr_logsource_entries(m->rs, ev, &m->eval, on_entry, m);
+    /* the correlation clock: windows that ended close (and free their state)
+     * even when none of their rules match any more */
+    if (m->rs->ncorr && (++m->since_advance >= 1024)) {
+        tr_time t = tr_event_time(ev);
+        m->since_advance = 0;
+        m->ev = NULL; /* windows closed by the clock have no completing event */
+        if (t != TR_TIME_NONE)
+            tr_corr_engine_advance(m->corr, t, emit_corr, m);
+    }
     m->ev = NULL;
     return m->hits;
 }
