@@ -44,10 +44,13 @@ run() { # label, records-counting command...; prints "label median_s rss_kb reco
 
 echo "file: $file, $bytes bytes"
 printf '| tool | MB/s | records/s | records | peak RSS |\n|---|---|---|---|---|\n'
-for spec in "traccia-hunt build/traccia hunt -q $file" "evtxexport-xml evtxexport -f xml $file"; do
+cores=$(nproc)
+for spec in "traccia-hunt-1-thread build/traccia hunt --no-builtin -q -j 1 $file" \
+            "traccia-hunt-$cores-threads build/traccia hunt --no-builtin -q -j $cores $file" \
+            "evtxexport-xml evtxexport -f xml $file"; do
   read -r label t rss recs < <(run $spec)
   awk -v l="$label" -v b="$bytes" -v t="$t" -v r="$recs" -v m="$rss" \
     'BEGIN {printf "| %s | %.0f | %.0f | %d | %d MiB |\n", l, b / 1e6 / t, r / t, r, m / 1024}'
 done
 echo
-echo "medians of $RUNS runs, page cache warm, one thread"
+echo "medians of $RUNS runs, page cache warm; traccia with one thread and with every core (chunks in parallel), evtxexport single-threaded"

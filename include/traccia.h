@@ -264,6 +264,16 @@ tr_status tr_scan_path(tr_scan *scan, const char *path);
 typedef tr_status (*tr_file_fn)(void *user, const char *path);
 tr_status tr_scan_list(tr_scan *scan, const char *path, tr_file_fn fn, void *user);
 
+/* Reads part of one file: for formats made of independent blocks (EVTX:
+ * 64 KiB chunks), the blocks that start in [from, to) (to = 0: to the
+ * end). The parts of a file, read in order, give exactly the events of
+ * the whole file; they may be read by different scanners at once. Only
+ * the part with from = 0 counts the file (files_seen, files_read) and
+ * judges its header; each part counts its own events and bytes. Other
+ * formats are read whole by the part with from = 0 and not at all by the
+ * others. For parallel readers (tr_hunt_run). */
+tr_status tr_scan_path_range(tr_scan *scan, const char *path, uint64_t from, uint64_t to);
+
 /* Reads a memory buffer as if it were the content of file `name`. */
 tr_status tr_scan_memory(tr_scan *scan, const char *name, const void *data, size_t len);
 

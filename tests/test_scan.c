@@ -4,6 +4,7 @@
  * reason.
  */
 #include "harness.h"
+#include <stdlib.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,8 +91,75 @@ static void walk_folder(void)
     scan_result_free(&r);
 }
 
+
+/* ---------------------------------------------------------------- parts */
+
+typedef struct id_list {
+    uint64_t *ids;
+    size_t n, cap;
+} id_list;
+
+static int collect_ids(void *user, const tr_batch *b)
+{
+    id_list *l = user;
+    for (size_t i = 0; i < b->count; i++) {
+        const tr_origin *o = tr_event_origin(b->events[i]);
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 1024;
+            l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
+        }
+        l->ids[l->n++] = o->offset;
+    }
+    return 0;
+}
+
+/* An EVTX file read in parts of whole chunks (as a parallel hunt reads a
+ * large one) gives exactly the events of the whole file, in order, and is
+ * counted once. */
+static void evtx_parts_equal_whole(void)
+{
+    const char *shared = shared_dir();
+    if (!shared) {
+        tr_test_skip("../shared not present");
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/evtx/DeepBlueCLI/smb-password-guessing-security.evtx", shared);
+    id_list whole = {0}, parts = {0};
+    tr_scan *s;
+    tr_scan_options o = {.on_batch = collect_ids, .user = &whole};
+    CHECK_INT(tr_scan_create(&s, &o), TR_OK);
+    CHECK_INT(tr_scan_path(s, path), TR_OK);
+    uint64_t whole_bytes = tr_scan_get_stats(s)->bytes_read;
+    tr_scan_destroy(s);
+    CHECK(whole.n > 1000);
+
+    o.user = &parts;
+    CHECK_INT(tr_scan_create(&s, &o), TR_OK);
+    /* the header and 3 chunks, then 5 chunks at a time, the last to the end */
+    uint64_t from = 0, to = 4096 + 3 * 65536;
+    int nparts = 0;
+    for (; from < whole_bytes; from = to, to += 5 * 65536, nparts++)
+        CHECK_INT(tr_scan_path_range(s, path, from, to >= whole_bytes ? 0 : to), TR_OK);
+    const tr_scan_stats *st = tr_scan_get_stats(s);
+    CHECK(nparts > 5);
+    CHECK_INT(st->files_seen, 1);
+    CHECK_INT(st->files_read, 1);
+    CHECK_INT(st->bytes_read, whole_bytes);
+    CHECK_INT(st->events, whole.n);
+    CHECK_INT(parts.n, whole.n);
+    size_t same = 0;
+    for (size_t i = 0; i < whole.n && i < parts.n; i++)
+        same += whole.ids[i] == parts.ids[i];
+    CHECK_INT(same, whole.n);
+    tr_scan_destroy(s);
+    free(whole.ids);
+    free(parts.ids);
+}
+
 void suite_scan(void)
 {
     RUN(detect_by_content);
     RUN(walk_folder);
+    RUN(evtx_parts_equal_whole);
 }

@@ -733,12 +733,12 @@ static void utf16le_base64offset_finds_encoded_commands(void)
     /* powershell -EncodedCommand: UTF-16LE, then base64; "Invoke-WebRequest"
      * at byte offsets 0, 2 and 4 (shifts 0, 2 and 1) */
     const char *r = FIELD("CommandLine|utf16le|base64offset|contains: 'Invoke-'");
-    CHECK_INT(HITS(r, J1("CommandLine", "powershell -EncodedCommand SQBuAHYAbwBrAGUALQBXAGUAYgBSAGUAcQB1AGUAcwB0AA==")), 1);
-    CHECK_INT(HITS(r, J1("CommandLine", "powershell -EncodedCommand eABJAG4AdgBvAGsAZQAtAFcAZQBiAFIAZQBxAHUAZQBzAHQA")), 1);
-    CHECK_INT(HITS(r, J1("CommandLine", "powershell -EncodedCommand eAB4AEkAbgB2AG8AawBlAC0AVwBlAGIAUgBlAHEAdQBlAHMAdAA=")), 1);
+    CHECK_INT(HITS(r, J1("CommandLine", "powershell -enc SQBuAHYAbwBrAGUALQBXAGUAYgBSAGUAcQB1AGUAcwB0AA==")), 1);
+    CHECK_INT(HITS(r, J1("CommandLine", "powershell -enc eABJAG4AdgBvAGsAZQAtAFcAZQBiAFIAZQBxAHUAZQBzAHQA")), 1);
+    CHECK_INT(HITS(r, J1("CommandLine", "powershell -enc eAB4AEkAbgB2AG8AawBlAC0AVwBlAGIAUgBlAHEAdQBlAHMAdAA=")), 1);
     /* "Invoko-WebRequest" */
-    CHECK_INT(HITS(r, J1("CommandLine", "powershell -EncodedCommand SQBuAHYAbwBrAG8ALQBXAGUAYgBSAGUAcQB1AGUAcwB0AA==")), 0);
-    CHECK_INT(HITS(r, J1("CommandLine", "powershell -EncodedCommand eAB4AEkAbgB2AG8AawBvAC0AVwBlAGIAUgBlAHEAdQBlAHMAdAA=")), 0);
+    CHECK_INT(HITS(r, J1("CommandLine", "powershell -enc SQBuAHYAbwBrAG8ALQBXAGUAYgBSAGUAcQB1AGUAcwB0AA==")), 0);
+    CHECK_INT(HITS(r, J1("CommandLine", "powershell -enc eAB4AEkAbgB2AG8AawBvAC0AVwBlAGIAUgBlAHEAdQBlAHMAdAA=")), 0);
     const char *wide = FIELD("CommandLine|wide|base64offset|contains: 'Invoke-'");
     CHECK_INT(HITS(wide, J1("CommandLine", "powershell -enc eABJAG4AdgBvAGsAZQAtAFcAZQBiAFIAZQBxAHUAZQBzAHQA")), 1);
 }

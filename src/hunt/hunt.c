@@ -34,6 +34,8 @@
 #define SPILL_BYTES (8u << 20)   /* a file's buffered output beyond this goes to a temporary file */
 #define LOOKAHEAD_PER_THREAD 4   /* files a worker may finish ahead of the writer, per thread */
 #define MAX_COMPUTERS 4096       /* distinct computer names counted; the rest as "other" */
+#define PART_MIN (64ull << 20)   /* EVTX files larger than this are read in parts, in parallel */
+#define PART_BYTES (16ull << 20) /* bytes of chunks per part (256 chunks) */
 
 typedef struct outbuf {
     tr_strbuf mem;
@@ -43,6 +45,9 @@ typedef struct outbuf {
 
 typedef struct job {
     char *path;
+    uint64_t from, to; /* a part of an EVTX file (tr_scan_path_range); 0, 0: the whole file */
+    size_t file;      /* index of the file it belongs to (parts of one file share it) */
+    uint64_t damaged; /* files_damaged the job's scan counted (parts: merged per file at the end) */
     int state;        /* 0 waiting, 1 running, 2 done */
     outbuf json, csv;
     tr_strbuf diags;  /* records: severity byte, path, where, reason, each NUL-terminated */
@@ -76,7 +81,7 @@ struct hunt {
     const tr_hunt_options *o;
     size_t nrules;
     job *jobs;
-    size_t njobs, capjobs;
+    size_t njobs, capjobs, nfiles;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     size_t next_take;  /* next job a worker takes */
@@ -327,9 +332,12 @@ static void *worker_main(void *arg)
             fo.csv = out_stream(&j->csv);
         bc.fo = &fo;
         uint64_t before = tr_scan_get_stats(w->scan)->bytes_read;
-        tr_status rc = tr_scan_path(w->scan, j->path);
-        if (h->nworkers > 1 || j == &h->jobs[h->njobs - 1])
-            tr_matcher_flush(w->matcher, on_detection, &fo); /* correlations: see tr_hunt_run */
+        uint64_t damaged_before = tr_scan_get_stats(w->scan)->files_damaged;
+        tr_status rc = j->from || j->to ? tr_scan_path_range(w->scan, j->path, j->from, j->to)
+                                        : tr_scan_path(w->scan, j->path);
+        j->damaged = tr_scan_get_stats(w->scan)->files_damaged - damaged_before;
+        if (j == &h->jobs[h->njobs - 1])
+            tr_matcher_flush(w->matcher, on_detection, &fo); /* correlations: one thread, see tr_hunt_run */
         if (fo.json)
             fclose(fo.json);
         if (fo.csv)
@@ -421,9 +429,8 @@ static int write_in_order(hunt *h, double t0)
 
 /* ---------------------------------------------------------------- the run */
 
-static tr_status add_job(void *user, const char *path)
+static tr_status push_job(hunt *h, const char *path, uint64_t from, uint64_t to)
 {
-    hunt *h = user;
     if (h->njobs == h->capjobs) {
         size_t cap = h->capjobs ? h->capjobs * 2 : 256;
         job *j = tr_realloc(h->jobs, cap * sizeof *j);
@@ -437,9 +444,43 @@ static tr_status add_job(void *user, const char *path)
     j->path = tr_strdup(path);
     if (!j->path)
         return TR_ERR_NOMEM;
+    j->from = from;
+    j->to = to;
+    j->file = h->nfiles;
     tr_strbuf_init(&j->diags);
     h->njobs++;
     return TR_OK;
+}
+
+/* A large EVTX file (by its signature, not its name) becomes parts of
+ * PART_BYTES of chunks; anything else is one job. */
+static tr_status add_job(void *user, const char *path)
+{
+    hunt *h = user;
+    uint64_t size = 0;
+    int evtx = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char magic[8];
+        evtx = fread(magic, 1, 8, f) == 8 && memcmp(magic, "ElfFile", 8) == 0;
+        if (evtx && fseeko(f, 0, SEEK_END) == 0)
+            size = (uint64_t)ftello(f);
+        fclose(f);
+    }
+    tr_status rc;
+    if (!evtx || size <= PART_MIN) {
+        rc = push_job(h, path, 0, 0);
+    } else {
+        uint64_t from = 0, to = 4096 + PART_BYTES; /* the header, then whole chunks */
+        rc = TR_OK;
+        while (rc == TR_OK && from < size) {
+            rc = push_job(h, path, from, to >= size ? 0 : to);
+            from = to;
+            to += PART_BYTES;
+        }
+    }
+    h->nfiles++;
+    return rc;
 }
 
 static void list_diag(void *user, const tr_diag *d)
@@ -606,6 +647,16 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         all.ncomp = 0;
     }
     counts_free(&all);
+    /* a file read in parts is damaged once, however many of its parts were */
+    for (size_t i = 0; i < h.njobs;) {
+        size_t k = i;
+        uint64_t sum = 0;
+        while (k < h.njobs && h.jobs[k].file == h.jobs[i].file)
+            sum += h.jobs[k++].damaged;
+        if (sum > 1 && res->scan.files_damaged >= sum - 1)
+            res->scan.files_damaged -= sum - 1;
+        i = k;
+    }
     for (size_t i = 0; i < h.njobs; i++) {
         tr_free(h.jobs[i].path);
         tr_strbuf_free(&h.jobs[i].diags);

@@ -2371,11 +2371,25 @@ static tr_status reader_next(void *state, tr_builder *b)
     R->tnames = b->names;
     if (!R->started) {
         R->started = true;
-        tr_status st = read_file_header(R);
+        uint64_t from = R->ctx->range_from;
+        tr_status st = TR_OK;
+        if (from == 0) {
+            st = read_file_header(R);
+        } else {
+            /* a later part of the file: the header was the first part's to
+             * judge; go straight to the part's first chunk */
+            R->header_chunks = UINT32_MAX; /* every chunk counts as the header's own */
+            st = tr_input_skip(R->in, from);
+            R->chunk_no = (from - (from >= EVTX_HEADER_SIZE ? EVTX_HEADER_SIZE : 0)) / EVTX_CHUNK_SIZE;
+        }
         if (st)
             return st;
     }
     while (!R->finished) {
+        if (R->ctx->range_to && tr_input_offset(R->in) >= R->ctx->range_to) {
+            R->finished = true; /* the next part's */
+            break;
+        }
         tr_status st = tr_input_peek(R->in, EVTX_CHUNK_SIZE);
         if (st) {
             if (st == TR_ERR_NOMEM)

@@ -46,6 +46,7 @@ struct tr_input {
     size_t start, end;       /* unconsumed bytes are data[start, end) */
     uint64_t base;           /* stream offset of data[0] */
     uint64_t raw_bytes;
+    uint64_t size;           /* a regular file's size at open, else 0 */
     tr_status failed;        /* sticky: the source broke (the window keeps what came before) */
     char err[160];
 };
@@ -174,6 +175,7 @@ tr_status tr_input_open_file(tr_input **out, const char *path, char *err, size_t
 #endif
     struct stat sb;
     uint64_t size_hint = fstat(in->fd, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+    in->size = size_hint;
     st = window_alloc(in, size_hint);
     if (st) {
         tr_input_close(in);
@@ -275,6 +277,7 @@ const char *tr_input_data(const tr_input *in) { return in->data ? in->data + in-
 size_t tr_input_avail(const tr_input *in) { return in->end - in->start; }
 uint64_t tr_input_offset(const tr_input *in) { return in->base + in->start; }
 uint64_t tr_input_raw_bytes(const tr_input *in) { return in->raw_bytes; }
+uint64_t tr_input_size(const tr_input *in) { return in->fd >= 0 ? in->size : in->mem_len; }
 const char *tr_input_error(const tr_input *in) { return in->err; }
 
 tr_status tr_input_status(const tr_input *in) { return in->failed; }
@@ -293,6 +296,42 @@ void tr_input_consume(tr_input *in, size_t n)
     if (n > in->end - in->start)
         n = in->end - in->start;
     in->start += n;
+}
+
+tr_status tr_input_skip(tr_input *in, uint64_t n)
+{
+    size_t avail = in->end - in->start;
+    if (n <= avail) {
+        in->start += (size_t)n;
+        return TR_OK;
+    }
+    n -= avail;
+    in->start = in->end;
+    if (in->fd >= 0 && !in->gz && !in->utf16 && !in->failed) {
+        /* a plain file: seek past what is not wanted, read nothing of it */
+        off_t at = lseek(in->fd, (off_t)n, SEEK_CUR);
+        if (at < 0) {
+            snprintf(in->err, sizeof in->err, "seek failed: %s", strerror(errno));
+            return input_fail(in, TR_ERR_IO);
+        }
+        in->base += in->end + n;
+        in->start = in->end = 0;
+        return TR_OK;
+    }
+    /* compressed, decoded or in-memory: read through */
+    while (n > 0) {
+        tr_status st = tr_input_fill(in, false);
+        if (st)
+            return st;
+        size_t k = in->end - in->start;
+        if (k == 0)
+            return TR_OK; /* the end came first */
+        if (k > n)
+            k = (size_t)n;
+        in->start += k;
+        n -= k;
+    }
+    return TR_OK;
 }
 
 /* Inflates into buf[end, cap). Returns TR_OK having produced >= 0 bytes. */

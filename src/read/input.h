@@ -45,8 +45,14 @@ size_t tr_input_avail(const tr_input *in);
 bool tr_input_eof(const tr_input *in);
 /* Marks n bytes of the window as consumed. */
 void tr_input_consume(tr_input *in, size_t n);
+/* Consumes n bytes, beyond the window if need be: a plain file seeks
+ * (nothing is read), other sources read through. Invalidates pointers into
+ * the window. TR_OK (also when the end comes first), or the failure. */
+tr_status tr_input_skip(tr_input *in, uint64_t n);
 /* Offset in the (decompressed) stream of the first unconsumed byte. */
 uint64_t tr_input_offset(const tr_input *in);
+/* The source's size in bytes (a regular file's at open; a buffer's), 0 if unknown. */
+uint64_t tr_input_size(const tr_input *in);
 /* Bytes taken from the source so far (compressed bytes for gzip). */
 uint64_t tr_input_raw_bytes(const tr_input *in);
 

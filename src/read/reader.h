@@ -36,6 +36,10 @@ typedef struct tr_read_ctx {
     tr_diag_fn diag;            /* may be NULL */
     void *user;
     unsigned flags;             /* TR_SCAN_* the scan was asked for */
+    /* A part of the file only (readers that can split: EVTX, by chunk):
+     * the chunks starting in [range_from, range_to). 0, 0: the whole file.
+     * A part after the first reports nothing about the file header. */
+    uint64_t range_from, range_to;
     uint64_t records_skipped;   /* malformed records skipped */
     uint64_t records_recovered; /* events from slack or carved space (TR_SCAN_RECOVER) */
     uint64_t values_repaired;   /* strings with invalid UTF-8 repaired */

@@ -95,14 +95,25 @@ static void account_batch(tr_scan *s, const tr_batch *batch, size_t fmt)
     }
 }
 
-/* Reads one opened input to its end. */
+/* Reads one opened input to its end, or the part [from, to) of it (see
+ * tr_scan_path_range: a part after the first does not count the file). */
+static tr_status scan_input_part(tr_scan *s, const char *path, tr_input *in, uint64_t from, uint64_t to);
+
 static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
 {
+    return scan_input_part(s, path, in, 0, 0);
+}
+
+static tr_status scan_input_part(tr_scan *s, const char *path, tr_input *in, uint64_t from, uint64_t to)
+{
+    bool continuation = from > 0;
     tr_scan_stats *st = &s->stats;
     tr_status rc = tr_input_peek(in, TR_PROBE_BYTES);
     if (rc == TR_ERR_NOMEM)
         return rc;
     size_t avail = tr_input_avail(in);
+    if (continuation && avail == 0)
+        return TR_OK; /* the first part says what is wrong with the file */
     if (avail == 0) {
         st->files_skipped++;
         if (tr_input_status(in)) {
@@ -117,6 +128,8 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
     size_t fmt = 0;
     const tr_reader_ops *ops =
         tr_format_detect((const unsigned char *)tr_input_data(in), avail < TR_PROBE_BYTES ? avail : TR_PROBE_BYTES, &fmt);
+    if (continuation && ops != &tr_evtx_reader)
+        return TR_OK; /* only EVTX files come in parts; the first part has this one */
     if (!ops) {
         st->files_skipped++;
         st->skip_unknown++;
@@ -134,17 +147,24 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
         return TR_OK;
     }
 
+    bool ranged = (from || to) && ops == &tr_evtx_reader;
+    if (!ranged)
+        from = to = 0;
     tr_read_ctx ctx = {.path = path,
                        .format = ops->name,
                        .diag = s->opts.on_diag,
                        .user = s->opts.user,
-                       .flags = s->opts.flags};
+                       .flags = s->opts.flags,
+                       .range_from = from,
+                       .range_to = to};
     void *state = NULL;
     rc = ops->create(&state, in, &ctx);
     if (rc)
         return rc;
-    st->files_read++;
-    st->per_format_files[fmt]++;
+    if (!continuation) {
+        st->files_read++;
+        st->per_format_files[fmt]++;
+    }
     bool fatal = false;
     for (;;) {
         rc = ops->next(state, &s->builder);
@@ -171,7 +191,12 @@ static tr_status scan_input(tr_scan *s, const char *path, tr_input *in)
         say(s, TR_SEV_ERROR, path, "", reason);
         fatal = true;
     }
-    st->bytes_read += tr_input_raw_bytes(in);
+    if (ranged) { /* a part: its own span of the file, not what was read ahead of it */
+        uint64_t size = tr_input_size(in), end = to && to < size ? to : size;
+        st->bytes_read += end > from ? end - from : 0;
+    } else {
+        st->bytes_read += tr_input_raw_bytes(in);
+    }
     st->records_skipped += ctx.records_skipped;
     st->records_recovered += ctx.records_recovered;
     st->values_repaired += ctx.values_repaired;
@@ -345,5 +370,29 @@ tr_status tr_scan_list(tr_scan *s, const char *path, tr_file_fn fn, void *user)
     tr_status rc = tr_scan_path(s, path);
     s->list_fn = NULL;
     s->list_user = NULL;
+    return rc;
+}
+
+tr_status tr_scan_path_range(tr_scan *s, const char *path, uint64_t from, uint64_t to)
+{
+    if (s->stopped)
+        return TR_OK;
+    if (from == 0)
+        s->stats.files_seen++;
+    tr_input *in;
+    char err[256];
+    tr_status rc = tr_input_open_file(&in, path, err, sizeof err);
+    if (rc) {
+        if (rc == TR_ERR_NOMEM)
+            return rc;
+        if (from == 0) {
+            s->stats.files_skipped++;
+            s->stats.skip_io++;
+            say(s, TR_SEV_ERROR, path, "", err);
+        }
+        return TR_OK;
+    }
+    rc = scan_input_part(s, path, in, from, to);
+    tr_input_close(in);
     return rc;
 }
