@@ -1265,8 +1265,45 @@ static void filter_naming_no_rule_is_reported(void)
 
 /* ---------------------------------------------------------------- suite */
 
+/* Security 4688 runs process_creation rules with its own field names
+ * (NewProcessName for Image, ParentProcessName for ParentImage): the rule
+ * and a filter on it both see the renamed fields. */
+static void process_creation_on_4688_with_filter(void)
+{
+    static const char rules[] =
+        "title: Whoami\n"
+        "id: 3f0b7c4e-9a61-4d2b-8e5f-7a1c2d3e4f50\n"
+        "status: test\n"
+        "logsource: {product: windows, category: process_creation}\n"
+        "detection:\n"
+        "    selection:\n"
+        "        Image|endswith: '\\whoami.exe'\n"
+        "    condition: selection\n"
+        "---\n"
+        "title: Whoami from the desktop is the admin's\n"
+        "logsource: {product: windows, category: process_creation}\n"
+        "filter:\n"
+        "    rules: [3f0b7c4e-9a61-4d2b-8e5f-7a1c2d3e4f50]\n"
+        "    selection:\n"
+        "        ParentImage|endswith: '\\explorer.exe'\n"
+        "    condition: selection\n";
+#define EV4688(img, parent)                                                                        \
+    "{\"Event\":{\"System\":{\"EventID\":4688,\"Channel\":\"Security\"},\"EventData\":{"            \
+    "\"NewProcessName\":\"" img "\",\"ParentProcessName\":\"" parent "\"}}}\n"
+    CHECK_INT(sigma_hits(rules, EV4688("C:\\\\Windows\\\\System32\\\\whoami.exe",
+                                       "C:\\\\Windows\\\\System32\\\\inetsrv\\\\w3wp.exe")), 1);
+    CHECK_INT(sigma_hits(rules, EV4688("C:\\\\Windows\\\\System32\\\\whoami.exe", "C:\\\\Windows\\\\explorer.exe")), 0);
+    CHECK_INT(sigma_hits(rules, EV4688("C:\\\\Windows\\\\System32\\\\net.exe",
+                                       "C:\\\\Windows\\\\System32\\\\inetsrv\\\\w3wp.exe")), 0);
+    /* the same event on another channel is not process creation */
+    CHECK_INT(sigma_hits(rules, "{\"Event\":{\"System\":{\"EventID\":4688,\"Channel\":\"System\"},\"EventData\":{"
+                                "\"NewProcessName\":\"C:\\\\whoami.exe\"}}}\n"), 0);
+#undef EV4688
+}
+
 void suite_sigma(void)
 {
+    RUN(process_creation_on_4688_with_filter);
     RUN(value_is_the_whole_value);
     RUN(value_ignores_case);
     RUN(cased_compares_exactly);

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/timeutil.h"
 #include "sigma.h"
@@ -271,6 +272,20 @@ static const tr_field *lookup(const tr_rule *r, int32_t fi, const tr_eval *e)
         return NULL;
     }
     const tr_fname *n = &r->fields[fi];
+    if (e->by_name) { /* a filter's field, renamed as the routing entry renames it */
+        for (uint32_t k = 0; k < e->nmap; k++) {
+            if (strcasecmp(e->map_from[k], n->name) != 0)
+                continue;
+            const tr_fmap *m = &e->map_to[k];
+            for (uint32_t i = 0; i < m->count; i++) {
+                const tr_field *f = tr_event_get_hashed(e->ev, m->names[i].name, m->names[i].len,
+                                                        m->names[i].hash);
+                if (f)
+                    return f;
+            }
+            return NULL;
+        }
+    }
     return tr_event_get_hashed(e->ev, n->name, n->len, n->hash);
 }
 
@@ -459,7 +474,7 @@ int tr_rule_eval(const tr_rule *r, tr_eval *e)
         return 0;
     for (uint32_t i = 0; i < r->nfilters; i++) {
         const tr_rule *f = &r->filters[i]->body;
-        tr_eval fe = {e->ev, NULL, e->md, NULL};
+        tr_eval fe = {e->ev, NULL, e->md, NULL, e->map_from, e->map_to, e->nmap, 1};
         if (f->cond && cond_eval(f, f->cond_root, &fe))
             return 0;
     }

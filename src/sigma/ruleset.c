@@ -802,9 +802,11 @@ static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
             return;
         }
     }
-    (void)e;
     m->evaluated++;
     m->eval.fmap = rt->variant ? r->variants[rt->variant] : NULL;
+    m->eval.map_from = e->map_from;
+    m->eval.map_to = e->map_to;
+    m->eval.nmap = e->nmap;
     if (!tr_rule_eval(r, &m->eval))
         return;
     if (!r->is_corr_base || r->generate) {
@@ -839,7 +841,7 @@ size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, v
     m->user = user;
     m->hits = 0;
     m->scanned = 0;
-    m->eval = (tr_eval){ev, NULL, m->md, m->memo};
+    m->eval = (tr_eval){ev, NULL, m->md, m->memo, NULL, NULL, 0, 0};
     tr_logsource_entries(m->rs, ev, &m->eval, on_entry, m);
     /* the correlation clock: windows that ended close (and free their state)
      * even when none of their rules match any more */

@@ -179,6 +179,13 @@ typedef struct tr_eval {
     const tr_fmap *fmap;         /* [rule->nfields], NULL: names as written */
     pcre2_match_data *md;
     uint8_t *memo;               /* per search: 0 unknown, 1 false, 2 true */
+    /* the routing entry's renaming by name (Sigma name -> event names), for
+     * filters, which have their own field table; set only while a filter
+     * runs (by_name) */
+    const char *const *map_from;
+    const tr_fmap *map_to;
+    uint32_t nmap;
+    int by_name;
 } tr_eval;
 
 int tr_rule_eval(const tr_rule *r, tr_eval *e);
