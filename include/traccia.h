@@ -418,7 +418,8 @@ typedef void (*tr_detection_fn)(void *user, const tr_detection *d);
 typedef struct tr_matcher tr_matcher;
 
 /* Evaluate every candidate rule in full, without the literal prefilter
- * (for measuring it, and for checking that it never changes a result). */
+ * and the EventID guards (for measuring them, and for checking that they
+ * never change a result). */
 #define TR_MATCH_NO_PREFILTER 0x01u
 
 /* A matcher holds one thread's scratch space and the correlation state.

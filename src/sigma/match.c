@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util/alloc.h"
 #include "../util/timeutil.h"
 #include "sigma.h"
 
@@ -49,9 +50,16 @@ static const char *find(const char *hay, size_t hlen, const char *needle, size_t
         return hay;
     if (nlen > hlen)
         return NULL;
-    if (cased)
-        return memmem(hay, hlen, needle, nlen);
     unsigned char first = (unsigned char)needle[0];
+    if (cased) { /* exact bytes (or text folded already): memchr finds the candidates */
+        const char *p = hay, *end = hay + hlen - nlen + 1;
+        while (p < end && (p = memchr(p, first, (size_t)(end - p))) != NULL) {
+            if (memcmp(p + 1, needle + 1, nlen - 1) == 0)
+                return p;
+            p++;
+        }
+        return NULL;
+    }
     const unsigned char *h = (const unsigned char *)hay;
     size_t last = hlen - nlen;
     if (first >= 'a' && first <= 'z') {
@@ -223,6 +231,55 @@ static int cidr_match(const tr_pattern *p, const char *s, size_t len)
     return 1;
 }
 
+const char *tr_fold(tr_fold_cache *fc, const char *s, size_t len)
+{
+    size_t h = ((uintptr_t)s >> 3 ^ (uintptr_t)s >> 11) & (TR_FOLD_SLOTS - 1);
+    if (fc->slot[h].epoch == fc->epoch && fc->slot[h].src == s && fc->slot[h].len == len)
+        return fc->buf + fc->slot[h].off;
+    if (fc->used + len + 1 > fc->cap) {
+        size_t cap = fc->cap ? fc->cap : 16384;
+        while (cap < fc->used + len + 1)
+            cap *= 2;
+        char *b = tr_realloc(fc->buf, cap);
+        if (!b)
+            return NULL;
+        fc->buf = b;
+        fc->cap = cap;
+    }
+    char *out = fc->buf + fc->used;
+    const unsigned char *in = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)fold[in[i]];
+    out[len] = '\0';
+    fc->slot[h].src = s;
+    fc->slot[h].len = (uint32_t)len;
+    fc->slot[h].epoch = fc->epoch;
+    fc->slot[h].off = fc->used;
+    fc->used += len + 1;
+    return out;
+}
+
+int tr_pattern_match_folded(const tr_pattern *p, const char *s, const char *folded, size_t len,
+                            pcre2_match_data *md)
+{
+    if (!folded || p->cased)
+        return tr_pattern_match(p, s, len, md);
+    switch (p->kind) {
+    case TR_P_EXACT:
+        return len == p->len && memcmp(folded, p->text, len) == 0;
+    case TR_P_CONTAINS:
+        return find(folded, len, p->text, p->len, 1) != NULL;
+    case TR_P_STARTS:
+        return len >= p->len && memcmp(folded, p->text, p->len) == 0;
+    case TR_P_ENDS:
+        return len >= p->len && memcmp(folded + len - p->len, p->text, p->len) == 0;
+    case TR_P_GLOB:
+        return tr_glob_match(p->text, folded, len, 1); /* the ops are folded too */
+    default:
+        return tr_pattern_match(p, s, len, md);
+    }
+}
+
 int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md)
 {
     switch (p->kind) {
@@ -304,11 +361,15 @@ static int scalar_matches(const tr_item *it, const tr_value *v, const tr_eval *e
         }
         return 0;
     }
+    /* fold the value once for this event, if a pattern will use it */
+    const char *folded = NULL;
+    if (e->fold && it->npatterns && !it->patterns[0].cased && it->patterns[0].kind <= TR_P_GLOB)
+        folded = tr_fold(e->fold, v->str, v->len);
     for (uint32_t i = 0; i < it->npatterns; i++) {
         const tr_pattern *p = &it->patterns[i];
         if (groups && (*groups >> (p->group & 63) & 1))
             continue;
-        if (tr_pattern_match(p, v->str, v->len, e->md)) {
+        if (tr_pattern_match_folded(p, v->str, folded, v->len, e->md)) {
             if (!groups)
                 return 1;
             *groups |= 1ull << (p->group & 63);
@@ -474,7 +535,7 @@ int tr_rule_eval(const tr_rule *r, tr_eval *e)
         return 0;
     for (uint32_t i = 0; i < r->nfilters; i++) {
         const tr_rule *f = &r->filters[i]->body;
-        tr_eval fe = {e->ev, NULL, e->md, NULL, e->map_from, e->map_to, e->nmap, 1};
+        tr_eval fe = {e->ev, NULL, e->md, NULL, e->map_from, e->map_to, e->nmap, 1, e->fold};
         if (f->cond && cond_eval(f, f->cond_root, &fe))
             return 0;
     }

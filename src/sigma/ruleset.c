@@ -666,7 +666,7 @@ tr_status tr_ruleset_compile(tr_ruleset *rs)
                             r->info.title, r->info.why_not);
         }
     }
-    if ((rc = tr_prefilter_build(rs)))
+    if ((rc = tr_prefilter_build(rs)) || (rc = tr_eventid_guards(rs)))
         return (tr_status)rc;
     for (size_t i = 0; i < rs->nrules; i++)
         rs->rules[i]->info.index = i;
@@ -708,6 +708,10 @@ struct tr_matcher {
     size_t hits;
     int scanned;           /* prefilter ran for this event */
     unsigned since_advance; /* events since the correlation clock last moved */
+    tr_fold_cache fold;    /* values folded to lower case, this event */
+    int64_t eventid;       /* this event's EventID, when has_eventid */
+    int has_eventid;
+    uint32_t eventid_hash;
     tr_eval eval;
 };
 
@@ -721,6 +725,7 @@ tr_status tr_matcher_create(tr_matcher **out, const tr_ruleset *rs, unsigned fla
         return TR_ERR_NOMEM;
     m->rs = rs;
     m->flags = flags;
+    m->eventid_hash = tr_name_hash("EventID", 7);
     m->md = pcre2_match_data_create(1, NULL);
     m->memo = tr_calloc(rs->max_searches + 1, 1);
     m->seen = tr_calloc(rs->nrules + 1, sizeof *m->seen);
@@ -744,6 +749,7 @@ void tr_matcher_destroy(tr_matcher *m)
     pcre2_match_data_free(m->md);
     tr_free(m->memo);
     tr_free(m->seen);
+    tr_free(m->fold.buf);
     tr_prefilter_scratch_free(m->pf);
     tr_corr_engine_destroy(m->corr);
     tr_free(m);
@@ -792,6 +798,10 @@ static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
     if (m->seen[rt->rule] == m->epoch)
         return;
     m->seen[rt->rule] = m->epoch;
+    if (!(m->flags & TR_MATCH_NO_PREFILTER) && !tr_eventid_allowed(r, m->eventid, m->has_eventid)) {
+        m->skipped++;
+        return;
+    }
     if (r->prefiltered && m->pf) {
         if (!m->scanned) {
             tr_prefilter_scan(rs->prefilter, m->pf, m->ev);
@@ -841,7 +851,28 @@ size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, v
     m->user = user;
     m->hits = 0;
     m->scanned = 0;
-    m->eval = (tr_eval){ev, NULL, m->md, m->memo, NULL, NULL, 0, 0};
+    /* a new event: folded values of the last one are forgotten */
+    m->fold.used = 0;
+    if (++m->fold.epoch == 0) {
+        memset(m->fold.slot, 0, sizeof m->fold.slot);
+        m->fold.epoch = 1;
+    }
+    m->eval = (tr_eval){ev, NULL, m->md, m->memo, NULL, NULL, 0, 0, &m->fold};
+    /* the EventID, for the rules' guards: a plain decimal, or none */
+    m->has_eventid = 0;
+    const tr_field *eid = tr_event_get_hashed(ev, "EventID", 7, m->eventid_hash);
+    if (eid && eid->value.type == TR_LIST) {
+        m->has_eventid = -1; /* several: the guards cannot tell, the rules will */
+    } else if (eid && eid->value.str && eid->value.len && eid->value.len < 20) {
+        int64_t x = 0;
+        uint32_t i = 0;
+        while (i < eid->value.len && eid->value.str[i] >= '0' && eid->value.str[i] <= '9')
+            x = x * 10 + (eid->value.str[i++] - '0');
+        if (i == eid->value.len && !(eid->value.len > 1 && eid->value.str[0] == '0')) {
+            m->eventid = x;
+            m->has_eventid = 1;
+        }
+    }
     tr_logsource_entries(m->rs, ev, &m->eval, on_entry, m);
     /* the correlation clock: windows that ended close (and free their state)
      * even when none of their rules match any more */

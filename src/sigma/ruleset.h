@@ -59,6 +59,14 @@ typedef struct tr_prefilter tr_prefilter;
 int tr_prefilter_build(struct tr_ruleset *rs);
 void tr_prefilter_free(tr_prefilter *pf);
 
+/* For each detection rule, the EventIDs it can only match with (when its
+ * condition requires EventID to be one of a few plain numbers): a guard
+ * cheaper than any literal. */
+int tr_eventid_guards(struct tr_ruleset *rs);
+/* 1 when the rule may match an event with this EventID; has_eventid: 1
+ * known, 0 none (or not a plain decimal), -1 unknown (a list). */
+int tr_eventid_allowed(const tr_rule *r, int64_t eventid, int has_eventid);
+
 /* Per-thread scanning state. */
 typedef struct tr_prefilter_scratch tr_prefilter_scratch;
 int tr_prefilter_scratch_create(const tr_prefilter *pf, size_t nrules, tr_prefilter_scratch **out);

@@ -159,8 +159,12 @@ typedef struct tr_rule {
     uint32_t *corr_refs;  /* rule index per reference */
     uint8_t is_corr_base; /* referenced by a correlation */
     uint8_t generate;     /* a correlation base that still reports on its own */
-    /* prefilter: the rule can match only if one of its literals is in the event */
+    /* prefilter: the rule can match only if every clause of its literals
+     * (prefiltered = their number) was seen in the event's values */
     int prefiltered;
+    /* and only if the event's EventID is one of these (sorted; none: any) */
+    int64_t *eventids;
+    uint32_t neventids;
     uint32_t index;
 } tr_rule;
 
@@ -171,6 +175,26 @@ struct tr_filter {
 };
 
 /* ---------------------------------------------------------------- evaluation */
+
+/* Values folded to lower case, once per event whatever the number of
+ * rules that look at them: a small direct-mapped cache keyed by the
+ * value's address, and a buffer that only grows. Owned by the matcher. */
+#define TR_FOLD_SLOTS 256
+typedef struct tr_fold_cache {
+    struct {
+        const char *src;
+        uint32_t len;
+        uint32_t epoch;
+        size_t off;          /* into buf */
+    } slot[TR_FOLD_SLOTS];
+    uint32_t epoch;          /* bumped per event */
+    char *buf;
+    size_t used, cap;
+} tr_fold_cache;
+
+/* The value s (len bytes) in lower case, from the cache or folded now;
+ * NULL if memory ran out (then the caller compares case-insensitively). */
+const char *tr_fold(tr_fold_cache *fc, const char *s, size_t len);
 
 /* What a rule is evaluated against: the event and the field names of the
  * logsource entry that routed it there. */
@@ -186,6 +210,7 @@ typedef struct tr_eval {
     const tr_fmap *map_to;
     uint32_t nmap;
     int by_name;
+    tr_fold_cache *fold;         /* may be NULL */
 } tr_eval;
 
 int tr_rule_eval(const tr_rule *r, tr_eval *e);
@@ -195,6 +220,9 @@ int tr_conj_eval(const tr_rule *r, const tr_conj *c, tr_eval *e);
 
 /* Pattern primitives (match.c). */
 int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md);
+/* The same with the value's folded copy at hand (NULL: fold as you go). */
+int tr_pattern_match_folded(const tr_pattern *p, const char *s, const char *folded, size_t len,
+                            pcre2_match_data *md);
 int tr_glob_match(const char *ops, const char *s, size_t len, int cased);
 
 #endif
