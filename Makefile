@@ -33,7 +33,7 @@ LIB := $(BUILD)/libtraccia.a
 BIN := $(BUILD)/traccia
 TEST_BIN := $(BUILD)/traccia-tests
 
-.PHONY: all test sanitize fuzz fuzz-build bench clean install
+.PHONY: all test sanitize fuzz fuzz-build bench clean install tools
 all: $(LIB) $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -80,6 +80,12 @@ fuzz-build:
 	done
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz $(FUZZ_TARGETS)
+
+# tools/jsonl2evtx: writes .evtx files from JSON-lines events (the example case's EXCH01 logs)
+tools: $(BUILD)/jsonl2evtx
+$(BUILD)/jsonl2evtx: tools/jsonl2evtx.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -o $@ $< $(shell pkg-config --libs zlib)
 
 bench: all
 	bench/bench-read.sh

@@ -172,5 +172,6 @@ void suite_sigma(void);
 void suite_sigma_shared(void);
 void suite_correlation(void);
 void suite_rule_pack(void);
+void suite_examples_evtx(void);
 
 #endif
