@@ -51,5 +51,6 @@ int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_r
 int cmd_hunt(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_exchange(int argc, char **argv);
 
 #endif

@@ -414,6 +414,7 @@ int main(int argc, char **argv)
     suite_correlation();
     suite_sigma_shared();
     suite_rule_pack();
+    suite_exchange_report();
     suite_examples_evtx();
     suite_cli();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
