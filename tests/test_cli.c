@@ -267,10 +267,15 @@ static void examples_hunt(void)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "records skipped:  0");
     CHECK(strstr(r.out, "events:           0\n") == NULL);
-    /* the built-in pack finds the intruder: the web shell, the theft of mail */
+    run_free(&r);
+    /* the built-in pack finds the intruder of the Exchange case: the web
+     * shell, the theft of mail, the first trace two years before */
+    run(&r, "hunt examples/exchange-intrusion");
+    CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "China Chopper Style Web Shell Command Wrapper");
     CHECK_CONTAINS(r.out, "Exchange Mailbox Export");
     CHECK_CONTAINS(r.out, "first detection:  2019-04-17");
+    CHECK_CONTAINS(r.out, "files read:       27 (json 22, evtx 5)");
     run_free(&r);
 }
 
