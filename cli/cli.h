@@ -51,6 +51,7 @@ int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_r
 int cmd_hunt(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_ioc(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
 
 #endif

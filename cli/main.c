@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "  hunt PATH...     read every supported file under PATH and summarise\n"
           "  rules check|list PATH...  load Sigma rules: what loaded, what did not and why\n"
           "  dump PATH...     print every event as one JSON object per line\n"
+          "  ioc check FILE...  load indicator files: what loaded, by type and file, what did not and why\n"
           "  exchange PATH... assess Exchange servers: per CVE, web shells, verdicts\n"
           "  version          print the version\n"
           "\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "dump") == 0)
         return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "ioc") == 0)
+        return cmd_ioc(argc - 1, argv + 1);
     if (strcmp(cmd, "exchange") == 0)
         return cmd_exchange(argc - 1, argv + 1);
     fprintf(stderr, "traccia: unknown command '%s'\n\n", cmd);

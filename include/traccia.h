@@ -579,6 +579,191 @@ const char *tr_exchange_verdict_name(int verdict);
 tr_status tr_exchange_report_write_text(tr_exchange_report *r, FILE *out);
 tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out);
 
+/* ---------------------------------------------------------------- indicators */
+
+/* An indicator set: indicators of compromise loaded from the files they
+ * arrive in — STIX 2.1 bundles (indicator objects with STIX patterns),
+ * MISP event JSON and MISP feed folders (manifest.json), CSV and plain-text
+ * lists (one indicator per line, type detected, defanged forms accepted) —
+ * compiled once into an index whose cost per event does not grow with the
+ * number of indicators, and shared read-only by any number of matchers (one
+ * per thread). The format of each file is recognised from its content.
+ * docs/IOC.md gives the formats, the matching rules and the limits.
+ *
+ * Nothing is dropped silently: every indicator that does not load (a value
+ * that is not what its type says, a STIX pattern outside the supported set,
+ * an unknown MISP type) is reported through on_diag with the file, the line
+ * or the indicator id, and the reason, and counted in the statistics.
+ *
+ * Sightings are reported as detections (tr_detection) whose rule is the
+ * indicator's tr_rule_info, kind TR_RULE_INDICATOR. */
+typedef struct tr_iocset tr_iocset;
+
+/* What an indicator looks for; tr_ioc_type_name() gives the STIX-like name. */
+typedef enum tr_ioc_type {
+    TR_IOC_IPV4 = 0,   /* "ipv4-addr": an address or a CIDR range */
+    TR_IOC_IPV6,       /* "ipv6-addr": an address or a CIDR range */
+    TR_IOC_DOMAIN,     /* "domain-name": the domain and every name under it */
+    TR_IOC_URL,        /* "url" */
+    TR_IOC_MD5,        /* "md5" */
+    TR_IOC_SHA1,       /* "sha1" */
+    TR_IOC_SHA256,     /* "sha256" */
+    TR_IOC_FILENAME,   /* "file-name": at the end of a path */
+    TR_IOC_PATH,       /* "file-path": a whole path */
+    TR_IOC_EMAIL,      /* "email-addr" */
+    TR_IOC_USER,       /* "user-account" */
+    TR_IOC_USER_AGENT, /* "user-agent": a substring of user-agent fields */
+    TR_IOC_CMDLINE,    /* "command-line": a substring of command-line fields */
+    TR_IOC_PATTERN,    /* "stix-pattern": a STIX pattern other than one equality */
+    TR_IOC_TYPE_COUNT
+} tr_ioc_type;
+
+/* "ipv4-addr", "domain-name", ...; "" past the end. */
+const char *tr_ioc_type_name(int type);
+
+/* Where indicators came from, by format. */
+typedef enum tr_ioc_format {
+    TR_IOC_FORMAT_STIX = 0, /* STIX 2.1 bundle (or bare indicator objects) */
+    TR_IOC_FORMAT_MISP,     /* MISP event JSON, or a file of a MISP feed */
+    TR_IOC_FORMAT_LIST,     /* CSV or plain text */
+    TR_IOC_FORMAT_COUNT
+} tr_ioc_format;
+
+/* "stix", "misp", "list"; "" past the end. */
+const char *tr_ioc_format_name(int format);
+
+/* Counts for one file (a source), and for the whole set. */
+typedef struct tr_ioc_counts {
+    uint64_t loaded;      /* indicators loaded */
+    uint64_t rejected;    /* not loaded, each reported with its reason */
+    uint64_t unsupported; /* of rejected: valid, but outside what traccia matches */
+    uint64_t duplicates;  /* the same type and value again in one file: counted once */
+    uint64_t not_ids;     /* MISP attributes with to_ids false, left out as MISP says */
+    uint64_t revoked;     /* STIX indicators marked revoked, left out */
+    uint64_t per_type[TR_IOC_TYPE_COUNT]; /* loaded, by type */
+} tr_ioc_counts;
+
+/* One input file. Owned by the set; a pointer to it stays valid until the
+ * next file is added (after compiling, until the set is destroyed). */
+typedef struct tr_ioc_source {
+    const char *path;
+    int format;           /* tr_ioc_format */
+    tr_ioc_counts counts;
+} tr_ioc_source;
+
+typedef struct tr_iocset_stats {
+    uint64_t files;       /* files read (a MISP feed counts each event file) */
+    uint64_t files_failed;/* files that could not be read or recognised, each reported */
+    uint64_t keys;        /* distinct values in the index */
+    tr_ioc_counts counts; /* the sum over the sources */
+} tr_iocset_stats;
+
+typedef struct tr_iocset_options {
+    tr_diag_fn on_diag; /* rejected indicators, unreadable files; may be NULL */
+    void *user;
+} tr_iocset_options;
+
+tr_status tr_iocset_create(tr_iocset **out, const tr_iocset_options *opts);
+void tr_iocset_destroy(tr_iocset *set);
+/* Loads a file, or a folder: a MISP feed when it holds manifest.json (the
+ * events it lists are read), otherwise every file in it, recursively, in
+ * sorted order. The format is recognised from the content. Bad indicators
+ * and unreadable files are reported and counted; returns TR_OK unless the
+ * path does not exist (TR_ERR_NOTFOUND), memory ran out (TR_ERR_NOMEM) or
+ * the set is already compiled (TR_ERR_ARG). */
+tr_status tr_iocset_add_path(tr_iocset *set, const char *path);
+/* Loads `len` bytes as if they were the content of file `name`. */
+tr_status tr_iocset_add_memory(tr_iocset *set, const char *name, const void *data, size_t len);
+/* Builds the matching structures (the substring and regular-expression
+ * databases). After it, nothing more can be added. Returns TR_OK or
+ * TR_ERR_NOMEM; a pattern the regular-expression engine refuses is reported
+ * and its indicator rejected. */
+tr_status tr_iocset_compile(tr_iocset *set);
+/* Indicators loaded; indexes run from 0 to count - 1 in load order. */
+size_t tr_iocset_count(const tr_iocset *set);
+/* The indicator as a rule: kind TR_RULE_INDICATOR, id (the STIX id, the
+ * MISP attribute uuid, or "<file>:<line>"), title ("Indicator ipv4-addr
+ * 203.0.113.7 (feed.json)"), level (high unless the source says), tags
+ * (STIX labels, MISP tags), path and line, index. Owned by the set, stable
+ * until it is destroyed; built on first use (safe from several threads).
+ * NULL before tr_iocset_compile, past the end, or when out of memory. */
+const tr_rule_info *tr_iocset_indicator(const tr_iocset *set, size_t i);
+/* The indicator's type (tr_ioc_type), value as loaded (canonical form; the
+ * pattern for TR_IOC_PATTERN), and source; -1 / NULL past the end. */
+int tr_iocset_indicator_type(const tr_iocset *set, size_t i);
+const char *tr_iocset_indicator_value(const tr_iocset *set, size_t i);
+const tr_ioc_source *tr_iocset_indicator_source(const tr_iocset *set, size_t i);
+size_t tr_iocset_source_count(const tr_iocset *set);
+const tr_ioc_source *tr_iocset_source(const tr_iocset *set, size_t i);
+const tr_iocset_stats *tr_iocset_get_stats(const tr_iocset *set);
+
+/* An indicator matcher: one thread's scratch space over a compiled set,
+ * which must outlive it. */
+typedef struct tr_ioc_matcher tr_ioc_matcher;
+
+tr_status tr_ioc_matcher_create(tr_ioc_matcher **out, const tr_iocset *set);
+void tr_ioc_matcher_destroy(tr_ioc_matcher *m);
+/* Looks for every indicator in the event, in one pass over its fields, and
+ * calls `fn` once per indicator sighted (at most once per event), with
+ * `rule` the indicator, `matched_field` the field's name and
+ * `matched_value` its value (borrowed for the callback; values longer than
+ * TR_IOC_VALUE_MAX bytes are cut there). An indicator with a validity
+ * window (STIX valid_from/valid_until) is sighted only in events whose time
+ * lies inside it. Returns the number of sightings. Allocates nothing once
+ * warm (an indicator's first sighting builds its rule info, once). */
+#define TR_IOC_VALUE_MAX 4096
+size_t tr_ioc_matcher_event(tr_ioc_matcher *m, const tr_event *ev, tr_detection_fn fn, void *user);
+
+/* A sighting log: what a hunt saw of each indicator — count, first and last
+ * time, hosts (the first TR_SIGHTING_MAX_HOSTS, then a count), the first
+ * field and value — bounded per indicator, not per sighting. It prints the
+ * per-indicator summary and writes the sightings as a STIX 2.1 bundle. One
+ * log belongs to one thread; the set must outlive it. */
+typedef struct tr_sighting_log tr_sighting_log;
+
+#define TR_SIGHTING_MAX_HOSTS 16
+
+/* One indicator's sightings. Strings are owned by the log. */
+typedef struct tr_sighting {
+    const tr_rule_info *indicator;
+    uint64_t count;         /* events it was sighted in */
+    tr_time first, last;    /* TR_TIME_NONE when no sighting had a time */
+    const char *const *hosts;
+    size_t nhosts;
+    uint64_t hosts_more;    /* sightings on hosts other than those kept (a merge adds each
+                             * host it cannot keep once) */
+    const char *field, *value; /* of the first sighting */
+} tr_sighting;
+
+tr_status tr_sighting_log_create(tr_sighting_log **out, const tr_iocset *set);
+void tr_sighting_log_destroy(tr_sighting_log *log);
+/* Records a detection; those of other kinds than TR_RULE_INDICATOR are
+ * ignored. Returns TR_OK or TR_ERR_NOMEM (the sighting is then counted but
+ * its host or value may be missing). */
+tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d);
+/* Adds what `from` recorded to `into` (logs over the same set, e.g. one per
+ * hunt thread): counts add up, times widen, hosts join up to the cap, the
+ * first field and value stay `into`'s when it has them. Returns TR_OK,
+ * TR_ERR_ARG (different sets) or TR_ERR_NOMEM. */
+tr_status tr_sighting_log_merge(tr_sighting_log *into, const tr_sighting_log *from);
+/* Indicators sighted so far, in order of first sighting. */
+size_t tr_sighting_log_count(const tr_sighting_log *log);
+/* The k-th indicator sighted; false past the end. */
+int tr_sighting_log_get(const tr_sighting_log *log, size_t k, tr_sighting *out);
+/* The per-indicator summary, one line per indicator, most sighted first
+ * (at most `max` lines, 0: all): count, first and last time, hosts, type,
+ * value, source. Returns TR_OK or TR_ERR_IO. */
+tr_status tr_sighting_log_write_summary(const tr_sighting_log *log, FILE *out, size_t max);
+/* A STIX 2.1 bundle: for each indicator sighted, a `sighting` (count,
+ * first_seen, last_seen, where_sighted_refs to an `identity` per host)
+ * whose sighting_of_ref is the input indicator's id — STIX indicators are
+ * repeated in the bundle, indicators from other formats are written as new
+ * `indicator` objects with an equivalent pattern — and an `observed-data`
+ * with the observed value as a cyber-observable object. Every reference
+ * resolves inside the bundle; ids are `type--UUIDv4`; timestamps RFC 3339
+ * UTC. Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
+tr_status tr_sighting_log_write_stix(const tr_sighting_log *log, FILE *out);
+
 /* ---------------------------------------------------------------- allocation */
 
 /* All library allocations go through these hooks (default: malloc family).

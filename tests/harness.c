@@ -416,6 +416,7 @@ int main(int argc, char **argv)
     suite_rule_pack();
     suite_exchange_report();
     suite_examples_evtx();
+    suite_ioc();
     suite_cli();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;

@@ -173,6 +173,7 @@ void suite_sigma_shared(void);
 void suite_correlation(void);
 void suite_rule_pack(void);
 void suite_examples_evtx(void);
+void suite_ioc(void);
 void suite_exchange_report(void);
 
 #endif
