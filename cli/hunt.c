@@ -30,6 +30,11 @@ static void hunt_usage(FILE *out)
           "  --logsources FILE    add a logsource mapping (docs/LOGSOURCES.md)\n"
           "  --placeholders FILE  values for the %placeholders% of |expand rules\n"
           "\n"
+          "indicators (docs/IOC.md):\n"
+          "  --ioc FILE           also sweep for the indicators in FILE (STIX 2.1, MISP event\n"
+          "                       or feed folder, CSV or plain list; repeatable), in the same pass\n"
+          "  --stix-out FILE      write the sightings as a STIX 2.1 bundle\n"
+          "\n"
           "findings (docs/OUTPUT.md):\n"
           "  --jsonl FILE         every detection as a JSON line ('-': standard output)\n"
           "  --csv FILE           every detection as a CSV timeline row (Timesketch)\n"
@@ -296,7 +301,9 @@ int cmd_hunt(int argc, char **argv)
     cli_rules_opts ropts = {0};
     tr_hunt_options ho = {0};
     ho.filter.from = ho.filter.to = TR_TIME_NONE;
-    const char *jsonl_path = NULL, *csv_path = NULL;
+    const char *jsonl_path = NULL, *csv_path = NULL, *stix_path = NULL;
+    const char **iocs = NULL;
+    size_t niocs = 0;
     const char **paths = NULL, **statuses = NULL, **tags = NULL, **exclude = NULL;
     size_t npaths = 0, nstatuses = 0, ntags = 0, nexclude = 0;
     bool no_progress = false, only_paths = false;
@@ -347,6 +354,14 @@ int cmd_hunt(int argc, char **argv)
             jsonl_path = argv[++i];
         } else if (strcmp(a, "--csv") == 0) {
             csv_path = argv[++i];
+        } else if (strcmp(a, "--stix-out") == 0) {
+            stix_path = argv[++i];
+        } else if (strcmp(a, "--ioc") == 0) {
+            const char **l = realloc(iocs, (niocs + 1) * sizeof *l);
+            if (!l)
+                return TR_EXIT_NO_INPUT;
+            iocs = l;
+            iocs[niocs++] = argv[++i];
         } else if (strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -401,10 +416,33 @@ int cmd_hunt(int argc, char **argv)
     ho.filter.exclude = exclude;
     ho.filter.nexclude = nexclude;
 
+    if (stix_path && !niocs) {
+        fprintf(stderr, "traccia hunt: --stix-out needs indicators (--ioc FILE)\n");
+        return TR_EXIT_USAGE;
+    }
     tr_ruleset *rs;
     int rc = cli_load_rules(&ropts, cli_print_diag, &ch.diag, &rs);
     if (rc != TR_EXIT_OK)
         return rc;
+    tr_iocset *set = NULL;
+    if (niocs) {
+        tr_iocset_options io = {cli_print_diag, &ch.diag};
+        tr_status st = tr_iocset_create(&set, &io);
+        for (size_t k = 0; k < niocs && st == TR_OK; k++) {
+            st = tr_iocset_add_path(set, iocs[k]);
+            if (st == TR_ERR_NOTFOUND)
+                fprintf(stderr, "traccia: error: %s: no such file or folder\n", iocs[k]);
+        }
+        if (st == TR_OK)
+            st = tr_iocset_compile(set);
+        if (st != TR_OK) {
+            if (st == TR_ERR_NOMEM)
+                fprintf(stderr, "traccia: out of memory while loading indicators\n");
+            tr_iocset_destroy(set);
+            tr_ruleset_destroy(rs);
+            return TR_EXIT_NO_INPUT;
+        }
+    }
     bool json_stdout = false, csv_stdout = false;
     if (jsonl_path && !(ho.jsonl = open_out(jsonl_path, &json_stdout))) {
         fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
@@ -423,6 +461,7 @@ int cmd_hunt(int argc, char **argv)
     }
     ch.bar = !no_progress && !ch.diag.quiet && isatty(fileno(stderr));
     ho.rules = rs;
+    ho.iocs = set;
     ho.on_diag = on_diag;
     ho.on_progress = on_progress;
     ho.user = &ch;
@@ -442,7 +481,22 @@ int cmd_hunt(int argc, char **argv)
     fprintf(out, "  rules:            %llu loaded, %llu not loaded, %llu not run (traccia rules check names them)\n",
             (unsigned long long)rstat->loaded, (unsigned long long)rstat->failed,
             (unsigned long long)rstat->not_runnable);
+    if (set) {
+        const tr_iocset_stats *is = tr_iocset_get_stats(set);
+        fprintf(out, "  indicators:       %llu loaded, %llu rejected (traccia ioc check names them)\n",
+                (unsigned long long)is->counts.loaded, (unsigned long long)is->counts.rejected);
+    }
     print_detections(out, &res, rs, &c);
+    if (res.sighting_log) {
+        tr_sighting_log_write_summary(res.sighting_log, out, 20);
+    }
+    if (stix_path && res.sighting_log) {
+        FILE *sf = strcmp(stix_path, "-") == 0 ? stdout : fopen(stix_path, "w");
+        if (!sf || tr_sighting_log_write_stix(res.sighting_log, sf) != TR_OK || (sf != stdout && fclose(sf) != 0)) {
+            fprintf(stderr, "traccia: error: writing %s failed\n", stix_path);
+            res.write_failed = 1;
+        }
+    }
     double mb = (double)res.scan.bytes_read / 1e6;
     fprintf(out, "  input:            %.1f MB in %.2f s with %u thread%s (%.0f MB/s, %s events/s)\n", mb, res.seconds,
             res.threads, res.threads == 1 ? "" : "s", res.seconds > 0 ? mb / res.seconds : 0.0,
@@ -466,7 +520,9 @@ int cmd_hunt(int argc, char **argv)
         rc = TR_EXIT_NO_INPUT;
     }
     tr_hunt_result_free(&res);
+    tr_iocset_destroy(set);
     tr_ruleset_destroy(rs);
+    free(iocs);
     free(paths);
     free(statuses);
     free(tags);

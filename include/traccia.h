@@ -473,8 +473,12 @@ typedef struct tr_hunt_progress {
     double seconds;
 } tr_hunt_progress;
 
+typedef struct tr_iocset tr_iocset;
+typedef struct tr_sighting_log tr_sighting_log;
+
 typedef struct tr_hunt_options {
     const tr_ruleset *rules;    /* compiled; required */
+    const tr_iocset *iocs;      /* compiled indicators swept in the same pass; may be NULL */
     unsigned threads;           /* 0: one per online core */
     unsigned scan_flags;        /* TR_SCAN_* */
     unsigned match_flags;       /* TR_MATCH_* */
@@ -507,6 +511,9 @@ typedef struct tr_hunt_result {
     unsigned threads;           /* threads used */
     int write_failed;           /* an output stream failed */
     double seconds;
+    uint64_t sightings;         /* indicator detections (also in `detections`) */
+    tr_sighting_log *sighting_log; /* per indicator: count, first, last, hosts; NULL without
+                                 * indicators; freed by tr_hunt_result_free */
 } tr_hunt_result;
 
 /* Hunts every path (files, or folders walked as tr_scan_path does) with
@@ -728,11 +735,11 @@ typedef struct tr_sighting {
     const tr_rule_info *indicator;
     uint64_t count;         /* events it was sighted in */
     tr_time first, last;    /* TR_TIME_NONE when no sighting had a time */
-    const char *const *hosts;
+    const char *const *hosts; /* the first TR_SIGHTING_MAX_HOSTS host names in sorted order
+                               * (case ignored), whatever order the sightings came in */
     size_t nhosts;
-    uint64_t hosts_more;    /* sightings on hosts other than those kept (a merge adds each
-                             * host it cannot keep once) */
-    const char *field, *value; /* of the first sighting */
+    uint64_t hosts_more;    /* sightings on the hosts not kept */
+    const char *field, *value; /* of the earliest sighting (ties: the smallest value) */
 } tr_sighting;
 
 tr_status tr_sighting_log_create(tr_sighting_log **out, const tr_iocset *set);

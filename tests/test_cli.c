@@ -423,6 +423,40 @@ static void hunt_filters(void)
     }
 }
 
+/* hunt --ioc: indicators swept in the same pass as the rules, sightings in
+ * the findings, the summary and a STIX bundle whose references resolve. */
+static void hunt_with_indicators(void)
+{
+    write_hunt_case();
+    write_text("hc/iocs.txt", "# advisory\nwhoami.exe\n203.0.113[.]9\n");
+    const char *d = test_tmpdir();
+    char args[2048], cmd[4096];
+    snprintf(args, sizeof args,
+             "hunt --no-builtin --rules %s/hc/rules --ioc %s/hc/iocs.txt --stix-out %s/hc/s.json --jsonl %s/hc/i.jsonl %s/hc/ev",
+             d, d, d, d, d);
+    run_result r;
+    run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "indicators:       2 loaded, 0 rejected");
+    CHECK_CONTAINS(r.out, "indicators sighted: 1");
+    CHECK_CONTAINS(r.out, "whoami.exe");
+    run_free(&r);
+    /* three events run whoami.exe: three sightings, as JSON lines of kind "indicator" */
+    snprintf(cmd, sizeof cmd,
+             "test \"$(jq -s '[.[] | select(.rule.kind == \"indicator\")] | length' %s/hc/i.jsonl)\" = 3", d);
+    CHECK_INT(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "jq -e '.type == \"bundle\" and ([.objects[].id] as $ids | all(.objects[] | select(.type == "
+             "\"sighting\"); .count == 3 and (.sighting_of_ref as $r | $ids | index($r) != null)))' "
+             "%s/hc/s.json >/dev/null",
+             d);
+    CHECK_INT(system(cmd), 0);
+    snprintf(args, sizeof args, "hunt --stix-out x.json %s/hc/ev", d);
+    run(&r, args);
+    CHECK_INT(r.status, 1); /* --stix-out without --ioc */
+    run_free(&r);
+}
+
 static void rules_check_and_list(void)
 {
     write_hunt_case();
@@ -470,4 +504,5 @@ void suite_cli(void)
     RUN(hunt_findings_formats);
     RUN(hunt_filters);
     RUN(rules_check_and_list);
+    RUN(hunt_with_indicators);
 }

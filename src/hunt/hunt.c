@@ -13,7 +13,8 @@
  * writer, so memory does not grow with the input.
  *
  * Owns: the file list, the per-file buffers, the workers (each with its
- * own scanner, matcher and counters, merged into the result at the end).
+ * own scanner, matcher, indicator matcher and sighting log, and counters,
+ * merged into the result at the end).
  * The ruleset is borrowed, read-only and shared.
  */
 #include <pthread.h>
@@ -72,6 +73,9 @@ typedef struct worker {
     pthread_t thread;
     tr_scan *scan;
     tr_matcher *matcher;
+    tr_ioc_matcher *ioc;    /* with indicators */
+    tr_sighting_log *log;   /* this worker's sightings, merged at the end */
+    uint64_t sightings;
     counts c;
     job *cur;
     int failed;
@@ -250,17 +254,25 @@ static void on_detection(void *user, const tr_detection *d)
     c->detections++;
     atomic_fetch_add(&w->h->detections, 1);
     c->per_level[d->rule->level >= 0 && d->rule->level <= TR_LEVEL_CRITICAL ? d->rule->level : 0]++;
-    if (d->rule->index < w->h->nrules)
+    if (d->rule->kind == TR_RULE_INDICATOR) { /* its index counts in the indicator set */
+        w->sightings++;
+        if (w->log && tr_sighting_log_add(w->log, d) != TR_OK)
+            w->failed = 1;
+    } else if (d->rule->index < w->h->nrules) {
         c->per_rule[d->rule->index]++;
+    }
     if (d->time != TR_TIME_NONE) {
         if (c->first == TR_TIME_NONE || d->time < c->first)
             c->first = d->time;
         if (c->last == TR_TIME_NONE || d->time > c->last)
             c->last = d->time;
     }
-    const tr_field *comp = d->event ? tr_event_get(d->event, "Computer", 8) : NULL;
-    if (!comp && d->event)
-        comp = tr_event_get(d->event, "s-computername", 14);
+    /* the host: Windows events name it; web and Exchange logs, their server */
+    static const char *const host_fields[] = {"Computer", "s-computername", "ServerHostName", "ServerName",
+                                              "s-ip"};
+    const tr_field *comp = NULL;
+    for (size_t k = 0; d->event && !comp && k < sizeof host_fields / sizeof host_fields[0]; k++)
+        comp = tr_event_get(d->event, host_fields[k], strlen(host_fields[k]));
     if (comp && comp->value.str && comp->value.len)
         count_computer(c, comp->value.str, comp->value.len, 1);
     else
@@ -279,8 +291,11 @@ typedef struct batch_ctx {
 static int on_batch(void *user, const tr_batch *b)
 {
     batch_ctx *bc = user;
-    for (size_t i = 0; i < b->count; i++)
+    for (size_t i = 0; i < b->count; i++) {
         tr_matcher_event(bc->w->matcher, b->events[i], on_detection, bc->fo);
+        if (bc->w->ioc) /* the indicator sweep, in the same pass */
+            tr_ioc_matcher_event(bc->w->ioc, b->events[i], on_detection, bc->fo);
+    }
     atomic_fetch_add(&bc->w->h->events, b->count);
     return 0;
 }
@@ -581,7 +596,9 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     for (unsigned i = 0; rc == TR_OK && i < threads; i++) {
         worker *w = &h.workers[i];
         w->h = &h;
-        if (counts_init(&w->c, h.nrules) || tr_matcher_create(&w->matcher, o->rules, o->match_flags) != TR_OK) {
+        if (counts_init(&w->c, h.nrules) || tr_matcher_create(&w->matcher, o->rules, o->match_flags) != TR_OK ||
+            (o->iocs && (tr_ioc_matcher_create(&w->ioc, o->iocs) != TR_OK ||
+                         tr_sighting_log_create(&w->log, o->iocs) != TR_OK))) {
             rc = TR_ERR_NOMEM;
             break;
         }
@@ -635,6 +652,15 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
                 count_computer(&all, w->c.comp[k].name, strlen(w->c.comp[k].name), w->c.comp[k].count);
             all.comp_other += w->c.comp_other;
         }
+        res->sightings += w->sightings;
+        if (w->log) {
+            if (!res->sighting_log)
+                res->sighting_log = w->log, w->log = NULL;
+            else if (tr_sighting_log_merge(res->sighting_log, w->log) != TR_OK)
+                rc = TR_ERR_NOMEM;
+        }
+        tr_sighting_log_destroy(w->log);
+        tr_ioc_matcher_destroy(w->ioc);
         tr_matcher_destroy(w->matcher);
         counts_free(&w->c);
     }
@@ -680,5 +706,6 @@ void tr_hunt_result_free(tr_hunt_result *r)
         tr_free(r->computers[i].name);
     tr_free(r->computers);
     tr_free(r->per_rule);
+    tr_sighting_log_destroy(r->sighting_log);
     memset(r, 0, sizeof *r);
 }

@@ -45,10 +45,12 @@ typedef struct sight {
     uint32_t ind;
     uint64_t count;
     tr_time first, last;
-    char **hosts;       /* up to TR_SIGHTING_MAX_HOSTS */
+    char **hosts;       /* up to TR_SIGHTING_MAX_HOSTS, sorted (case ignored): the first names */
+    uint64_t *host_counts;
     uint32_t nhosts;
     uint64_t hosts_more;
-    char *field, *value;
+    char *field, *value; /* of the earliest sighting (ties: the smallest value) */
+    tr_time fv_time;
 } sight;
 
 struct tr_sighting_log {
@@ -84,6 +86,7 @@ void tr_sighting_log_destroy(tr_sighting_log *log)
         for (uint32_t h = 0; h < log->v[i].nhosts; h++)
             tr_free(log->v[i].hosts[h]);
         tr_free(log->v[i].hosts);
+        tr_free(log->v[i].host_counts);
         tr_free(log->v[i].field);
         tr_free(log->v[i].value);
     }
@@ -123,7 +126,7 @@ static sight *sight_of(tr_sighting_log *log, size_t idx)
     sight *s = &log->v[log->n];
     memset(s, 0, sizeof *s);
     s->ind = (uint32_t)idx;
-    s->first = s->last = TR_TIME_NONE;
+    s->first = s->last = s->fv_time = TR_TIME_NONE;
     log->slot[idx] = (uint32_t)++log->n;
     return s;
 }
@@ -136,21 +139,78 @@ static void widen(sight *s, tr_time first, tr_time last)
         s->last = last;
 }
 
-/* Notes a host (case ignored); past the cap it is only counted. */
+/* host (hl bytes) against a kept name, ignoring case */
+static int host_cmp(const char *kept, const char *host, size_t hl)
+{
+    size_t kl = strlen(kept), n = kl < hl ? kl : hl;
+    int c = strncasecmp(kept, host, n);
+    return c ? c : (kl > hl) - (kl < hl);
+}
+
+/* Notes `times` sightings on a host (case ignored). The hosts kept are the
+ * first TR_SIGHTING_MAX_HOSTS names in sorted order, whatever order the
+ * sightings came in (parallel hunts merge logs in any order); sightings on
+ * the others are counted in hosts_more. */
 static tr_status add_host(sight *s, const char *host, size_t hl, uint64_t times)
 {
-    for (uint32_t h = 0; h < s->nhosts; h++)
-        if (strlen(s->hosts[h]) == hl && tr_name_equal(s->hosts[h], host, hl))
+    uint32_t at = 0;
+    while (at < s->nhosts) {
+        int c = host_cmp(s->hosts[at], host, hl);
+        if (c == 0) {
+            s->host_counts[at] += times;
             return TR_OK;
-    if (s->nhosts >= TR_SIGHTING_MAX_HOSTS) {
+        }
+        if (c > 0)
+            break;
+        at++;
+    }
+    if (at >= TR_SIGHTING_MAX_HOSTS) { /* sorts after every kept name */
         s->hosts_more += times;
         return TR_OK;
     }
-    if (!s->hosts && !(s->hosts = tr_malloc(TR_SIGHTING_MAX_HOSTS * sizeof *s->hosts)))
+    if (!s->hosts) {
+        s->hosts = tr_malloc(TR_SIGHTING_MAX_HOSTS * sizeof *s->hosts);
+        s->host_counts = tr_malloc(TR_SIGHTING_MAX_HOSTS * sizeof *s->host_counts);
+        if (!s->hosts || !s->host_counts)
+            return TR_ERR_NOMEM;
+    }
+    char *copy = tr_strndup(host, hl);
+    if (!copy)
         return TR_ERR_NOMEM;
-    if (!(s->hosts[s->nhosts] = tr_strndup(host, hl)))
-        return TR_ERR_NOMEM;
+    if (s->nhosts == TR_SIGHTING_MAX_HOSTS) { /* the last kept name gives way */
+        s->hosts_more += s->host_counts[s->nhosts - 1];
+        tr_free(s->hosts[--s->nhosts]);
+    }
+    memmove(s->hosts + at + 1, s->hosts + at, (s->nhosts - at) * sizeof *s->hosts);
+    memmove(s->host_counts + at + 1, s->host_counts + at, (s->nhosts - at) * sizeof *s->host_counts);
+    s->hosts[at] = copy;
+    s->host_counts[at] = times;
     s->nhosts++;
+    return TR_OK;
+}
+
+/* Keeps the field and value of the earliest sighting (ties: the smaller value). */
+static tr_status note_first(sight *s, tr_time t, const char *field, const char *value)
+{
+    if (!value)
+        return TR_OK;
+    if (s->value) {
+        int earlier = t != TR_TIME_NONE && (s->fv_time == TR_TIME_NONE || t < s->fv_time);
+        int same = t == s->fv_time;
+        if (!earlier && !(same && strcmp(value, s->value) < 0))
+            return TR_OK;
+    }
+    char *f = field ? tr_strdup(field) : NULL, *v = tr_strdup(value);
+    if ((field && !f) || !v) {
+        tr_free(f);
+        tr_free(v);
+        return TR_ERR_NOMEM;
+    }
+    tr_free(s->field);
+    tr_free(s->value);
+    s->field = f;
+    s->value = v;
+    s->fv_time = t;
     return TR_OK;
 }
 
@@ -163,11 +223,7 @@ tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d)
         return TR_ERR_NOMEM;
     s->count++;
     widen(s, d->time, d->time);
-    tr_status rc = TR_OK;
-    if (!s->field && d->matched_field && !(s->field = tr_strdup(d->matched_field)))
-        rc = TR_ERR_NOMEM;
-    if (!s->value && d->matched_value && !(s->value = tr_strdup(d->matched_value)))
-        rc = TR_ERR_NOMEM;
+    tr_status rc = note_first(s, d->time, d->matched_field, d->matched_value);
     size_t hl;
     const char *host = d->event ? event_host(d->event, &hl) : NULL;
     if (host && add_host(s, host, hl, 1) != TR_OK)
@@ -189,11 +245,9 @@ tr_status tr_sighting_log_merge(tr_sighting_log *into, const tr_sighting_log *fr
         widen(s, f->first, f->last);
         s->hosts_more += f->hosts_more;
         for (uint32_t h = 0; h < f->nhosts; h++)
-            if (add_host(s, f->hosts[h], strlen(f->hosts[h]), 1) != TR_OK)
+            if (add_host(s, f->hosts[h], strlen(f->hosts[h]), f->host_counts[h]) != TR_OK)
                 rc = TR_ERR_NOMEM;
-        if (!s->field && f->field && !(s->field = tr_strdup(f->field)))
-            rc = TR_ERR_NOMEM;
-        if (!s->value && f->value && !(s->value = tr_strdup(f->value)))
+        if (note_first(s, f->fv_time, f->field, f->value) != TR_OK)
             rc = TR_ERR_NOMEM;
     }
     return rc;
