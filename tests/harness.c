@@ -170,9 +170,25 @@ static void plain_free(void *p, void *ctx)
     free(p);
 }
 
+static const tr_alloc_hooks failing_hooks = {failing_malloc, failing_realloc, plain_free, NULL};
+
+void alloc_fail_start(long n)
+{
+    fail_at = n;
+    alloc_count = 0;
+    tr_alloc_set_hooks(&failing_hooks);
+}
+
+long alloc_fail_stop(void)
+{
+    tr_alloc_set_hooks(NULL);
+    fail_at = 0;
+    return alloc_count;
+}
+
 void scan_failing_each_allocation(scan_result *r, const char *name, const void *data, size_t len, int max_runs)
 {
-    const tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
+    const tr_alloc_hooks hooks = failing_hooks;
     unsigned flags = r->scan_flags;
     int failures = 0;
     for (fail_at = 1; fail_at <= max_runs; fail_at++) {

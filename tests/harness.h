@@ -99,6 +99,14 @@ void scan_result_free(scan_result *r);
  * run must end in TR_OK or TR_ERR_NOMEM, and more than 3 must have failed
  * (both checked); a leak or use-after-free on any path fails the sanitizer
  * build. The complete run is left in *r for the caller to check and free. */
+/* Fault injection through the library's allocation hooks: after
+ * alloc_fail_start(n) the n-th allocation fails (and every later one
+ * succeeds); alloc_fail_stop() restores the allocator and returns how many
+ * allocations were made. A loop over n = 1, 2, ... until the count stays
+ * below n has failed every allocation of the code between the two. */
+void alloc_fail_start(long n);
+long alloc_fail_stop(void);
+
 void scan_failing_each_allocation(scan_result *r, const char *name, const void *data, size_t len, int max_runs);
 
 /* A probe: the values of up to PROBE_NAMES fields in each of the first

@@ -1345,27 +1345,7 @@ out:
 
 /* ---------------------------------------------------------------- allocation failures */
 
-static long fail_at, alloc_count;
-
-static void *failing_malloc(size_t n, void *ctx)
-{
-    (void)ctx;
-    return ++alloc_count == fail_at ? NULL : malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, void *ctx)
-{
-    (void)ctx;
-    return ++alloc_count == fail_at ? NULL : realloc(p, n);
-}
-
-static void plain_free(void *p, void *ctx)
-{
-    (void)ctx;
-    free(p);
-}
-
-static const tr_alloc_hooks failing_hooks = {failing_malloc, failing_realloc, plain_free, NULL};
+static long fail_at, alloc_count; /* the loop's position and what the run used */
 
 static void parse_allocation_failures(void)
 {
@@ -1383,11 +1363,10 @@ static void parse_allocation_failures(void)
     for (fail_at = 1; fail_at < 200; fail_at++) {
         tr_arena a;
         tr_arena_init(&a, 64); /* tiny blocks: many allocations to fail */
-        alloc_count = 0;
-        tr_alloc_set_hooks(&failing_hooks);
+        alloc_fail_start(fail_at);
         tr_corr_spec *s = NULL;
         int rc = tr_corr_parse_rule(docs[0], &a, &s, err, sizeof err, &line);
-        tr_alloc_set_hooks(NULL);
+        alloc_count = alloc_fail_stop();
         CHECK(rc == TR_OK || rc == TR_ERR_NOMEM);
         CHECK((rc == TR_OK) == (s != NULL));
         failures += rc == TR_ERR_NOMEM;
@@ -1455,10 +1434,9 @@ static void engine_allocation_failures(void)
     int failures = 0;
     for (fail_at = 1; fail_at < 5000; fail_at++) {
         hits h = {0};
-        alloc_count = 0;
-        tr_alloc_set_hooks(&failing_hooks);
+        alloc_fail_start(fail_at);
         int rc = run_scenario(specs, NSPEC, &h);
-        tr_alloc_set_hooks(NULL);
+        alloc_count = alloc_fail_stop();
         CHECK(rc == TR_OK || rc == TR_ERR_NOMEM);
         failures += rc == TR_ERR_NOMEM;
         if (alloc_count < fail_at) {

@@ -1083,22 +1083,7 @@ static void ioc_many_indicators(void)
     free(text);
 }
 
-static long fail_at, alloc_count;
-static void *failing_malloc(size_t n, void *ctx)
-{
-    (void)ctx;
-    return ++alloc_count == fail_at ? NULL : malloc(n);
-}
-static void *failing_realloc(void *p, size_t n, void *ctx)
-{
-    (void)ctx;
-    return ++alloc_count == fail_at ? NULL : realloc(p, n);
-}
-static void plain_free(void *p, void *ctx)
-{
-    (void)ctx;
-    free(p);
-}
+static long fail_at, alloc_count; /* the loop's position and what the run used */
 
 /* Load, compile, match and write with the Nth allocation failing, for
  * every N: each step fails cleanly or succeeds; no leak (sanitizer build). */
@@ -1111,11 +1096,9 @@ static void ioc_fails_cleanly_at_each_allocation(void)
     const char *list = "evil.com\nhelp.aspx\nuser-agent,curl\n";
     const char *events = SYSMON("\"DestinationIp\":\"203.0.113.7\",\"QueryName\":\"evil.com\"")
         SYSMON("\"DestinationIp\":\"198.51.100.2\",\"DestinationPort\":443,\"CommandLine\":\"whoami\"");
-    const tr_alloc_hooks hooks = {failing_malloc, failing_realloc, plain_free, NULL};
     int failures = 0;
     for (fail_at = 1; fail_at < 5000; fail_at++) {
-        alloc_count = 0;
-        tr_alloc_set_hooks(&hooks);
+        alloc_fail_start(fail_at);
         tr_iocset *set = NULL;
         tr_ioc_matcher *m = NULL;
         tr_sighting_log *log = NULL;
@@ -1144,7 +1127,7 @@ static void ioc_fails_cleanly_at_each_allocation(void)
             CHECK(wrc == TR_OK || wrc == TR_ERR_NOMEM);
             fclose(f);
         }
-        tr_alloc_set_hooks(NULL);
+        alloc_count = alloc_fail_stop();
         CHECK(rc == TR_OK || rc == TR_ERR_NOMEM);
         failures += rc == TR_ERR_NOMEM;
         tr_sighting_log_destroy(log);
@@ -1153,10 +1136,8 @@ static void ioc_fails_cleanly_at_each_allocation(void)
         if (alloc_count < fail_at)
             break;
     }
-    tr_alloc_set_hooks(NULL);
     CHECK(failures > 10);
     CHECK(fail_at < 5000);
-    fail_at = 0;
 }
 
 /* ---------------------------------------------------------------- the command */

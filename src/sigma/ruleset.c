@@ -10,7 +10,6 @@
  * prefilter. A matcher owns its scratch (regex match data, search memo,
  * prefilter scratch, candidate marks) and its correlation engine.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +25,6 @@
 #include "ruleset.h"
 
 #define MAX_RULE_FILE (16u << 20) /* bytes of one rule file */
-#define MAX_WALK_DEPTH 32
 
 static const char *const level_names[] = {"", "informational", "low", "medium", "high", "critical"};
 
@@ -293,75 +291,51 @@ static int is_yaml_name(const char *name)
     return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) || (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
 }
 
-static int cmp_names(const void *a, const void *b)
+typedef struct walk_ctx {
+    tr_ruleset *rs;
+    const char *top;
+    doc_fn fn;
+    int collections;
+} walk_ctx;
+
+/* A file the walk met: a rule file when named .yml/.yaml (or named on its
+ * own), not inside a hidden folder (.git, .github: workflows are YAML too). */
+static tr_status walk_file(void *user, const char *path)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    walk_ctx *w = user;
+    size_t tl = strlen(w->top);
+    const char *rel = strncmp(path, w->top, tl) == 0 ? path + tl : path;
+    if (strcmp(path, w->top) != 0) {
+        if (!is_yaml_name(path) || strstr(rel, "/."))
+            return TR_OK;
+    }
+    tr_status rc = load_file(w->rs, path, w->fn, w->collections);
+    return rc == TR_ERR_NOMEM ? rc : TR_OK;
 }
 
-static tr_status walk(tr_ruleset *rs, const char *path, int depth, doc_fn fn, int collections, int top)
+static void walk_diag(void *user, const tr_diag *d)
+{
+    walk_ctx *w = user;
+    if (d->severity == TR_SEV_ERROR)
+        w->rs->stats.failed++;
+    if (w->rs->on_diag && d->severity > TR_SEV_INFO)
+        w->rs->on_diag(w->rs->user, d);
+}
+
+/* Files and folders in the scanner's order and by its rules (sorted,
+ * symbolic links to folders not followed): one walk for evidence and rules. */
+static tr_status walk(tr_ruleset *rs, const char *path, doc_fn fn, int collections)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        if (top)
-            return TR_ERR_NOTFOUND;
-        return TR_OK;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (top || is_yaml_name(path))
-            return load_file(rs, path, fn, collections);
-        return TR_OK;
-    }
-    if (depth >= MAX_WALK_DEPTH)
-        return TR_OK;
-    DIR *d = opendir(path);
-    if (!d) {
-        rs->stats.failed++;
-        tr_ruleset_diag(rs, TR_SEV_ERROR, path, 0, "cannot open folder: %s", strerror(errno));
-        return TR_OK;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    tr_status rc = TR_OK;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = tr_realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                rc = TR_ERR_NOMEM;
-                break;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = tr_strdup(e->d_name))) {
-            rc = TR_ERR_NOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_names);
-    tr_strbuf child;
-    tr_strbuf_init(&child);
-    for (size_t i = 0; i < n && rc == TR_OK; i++) {
-        tr_strbuf_clear(&child);
-        tr_strbuf_puts(&child, path);
-        if (child.len && child.data[child.len - 1] != '/')
-            tr_strbuf_putc(&child, '/');
-        tr_strbuf_puts(&child, names[i]);
-        if (tr_strbuf_failed(&child))
-            rc = TR_ERR_NOMEM;
-        else
-            rc = walk(rs, child.data, depth + 1, fn, collections, 0);
-    }
-    tr_strbuf_free(&child);
-    for (size_t i = 0; i < n; i++)
-        tr_free(names[i]);
-    tr_free(names);
+    if (stat(path, &st) != 0)
+        return TR_ERR_NOTFOUND; /* the caller says so */
+    walk_ctx w = {rs, path, fn, collections};
+    tr_scan *scan;
+    tr_scan_options so = {.on_diag = walk_diag, .user = &w};
+    if (tr_scan_create(&scan, &so) != TR_OK)
+        return TR_ERR_NOMEM;
+    tr_status rc = tr_scan_list(scan, path, walk_file, &w);
+    tr_scan_destroy(scan);
     return rc;
 }
 
@@ -369,7 +343,7 @@ tr_status tr_ruleset_add_path(tr_ruleset *rs, const char *path)
 {
     if (rs->compiled)
         return TR_ERR_ARG;
-    return walk(rs, path, 0, tr_rule_load_doc, 1, 1);
+    return walk(rs, path, tr_rule_load_doc, 1);
 }
 
 tr_status tr_ruleset_add_memory(tr_ruleset *rs, const char *name, const char *text, size_t len)
@@ -392,7 +366,7 @@ tr_status tr_ruleset_add_logsources_path(tr_ruleset *rs, const char *path)
 {
     if (rs->compiled)
         return TR_ERR_ARG;
-    return walk(rs, path, 0, tr_logsource_load_doc, 0, 1);
+    return walk(rs, path, tr_logsource_load_doc, 0);
 }
 
 tr_status tr_ruleset_add_logsources_memory(tr_ruleset *rs, const char *name, const char *text, size_t len)
@@ -452,7 +426,7 @@ tr_status tr_ruleset_add_placeholders_path(tr_ruleset *rs, const char *path)
     if (rs->compiled)
         return TR_ERR_ARG;
     uint64_t files = rs->stats.files;
-    tr_status rc = walk(rs, path, 0, load_placeholders_doc, 0, 1);
+    tr_status rc = walk(rs, path, load_placeholders_doc, 0);
     rs->stats.files = files;
     return rc;
 }
