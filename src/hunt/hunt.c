@@ -341,10 +341,10 @@ static void *worker_main(void *arg)
 
         w->cur = j;
         file_out fo = {w, NULL, NULL};
-        if (h->o->jsonl)
-            fo.json = out_stream(&j->json);
-        if (h->o->csv)
-            fo.csv = out_stream(&j->csv);
+        if (h->o->jsonl && !(fo.json = out_stream(&j->json)))
+            j->json.failed = 1; /* said at the end: writing the findings failed */
+        if (h->o->csv && !(fo.csv = out_stream(&j->csv)))
+            j->csv.failed = 1;
         bc.fo = &fo;
         uint64_t before = tr_scan_get_stats(w->scan)->bytes_read;
         uint64_t damaged_before = tr_scan_get_stats(w->scan)->files_damaged;
@@ -358,7 +358,9 @@ static void *worker_main(void *arg)
         if (fo.csv)
             fclose(fo.csv);
         atomic_fetch_add(&h->bytes, tr_scan_get_stats(w->scan)->bytes_read - before);
-        atomic_fetch_add(&h->files_done, 1);
+        /* progress counts files: a file read in parts is done with its last part */
+        if (j == &h->jobs[h->njobs - 1] || j[1].file != j->file)
+            atomic_fetch_add(&h->files_done, 1);
         w->cur = NULL;
 
         pthread_mutex_lock(&h->lock);
@@ -402,7 +404,7 @@ static void progress(hunt *h, double t0)
 {
     if (!h->o->on_progress)
         return;
-    tr_hunt_progress p = {atomic_load(&h->files_done), h->njobs, atomic_load(&h->bytes),
+    tr_hunt_progress p = {atomic_load(&h->files_done), h->nfiles, atomic_load(&h->bytes),
                           atomic_load(&h->events), atomic_load(&h->detections), now() - t0};
     h->o->on_progress(h->o->user, &p);
 }
