@@ -1761,16 +1761,6 @@ tr_status tr_exchange_report_write_text(tr_exchange_report *r, FILE *out)
 
 /* ---------------------------------------------------------------- writing: JSON */
 
-static void js(tr_strbuf *b, const char *s)
-{
-    if (!s) {
-        tr_strbuf_puts(b, "null");
-        return;
-    }
-    tr_strbuf_putc(b, '"');
-    tr_strbuf_json_escape(b, s, strlen(s));
-    tr_strbuf_putc(b, '"');
-}
 
 static void jt(tr_strbuf *b, tr_time t)
 {
@@ -1780,7 +1770,7 @@ static void jt(tr_strbuf *b, tr_time t)
     }
     char buf[TR_TIME_BUFSIZE];
     tr_time_format(t, buf);
-    js(b, buf);
+    tr_strbuf_json_string(b, buf);
 }
 
 static void ju(tr_strbuf *b, const char *name, uint64_t v)
@@ -1792,11 +1782,11 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
 {
     exr_section *s = &r->sec[i];
     tr_strbuf_puts(b, "{\"id\":");
-    js(b, s->id);
+    tr_strbuf_json_string(b, s->id);
     tr_strbuf_puts(b, ",\"kind\":");
-    js(b, s->kind == KIND_CVE ? "cve" : "activity");
+    tr_strbuf_json_string(b, s->kind == KIND_CVE ? "cve" : "activity");
     tr_strbuf_puts(b, ",\"title\":");
-    js(b, s->title);
+    tr_strbuf_json_string(b, s->title);
     tr_strbuf_putc(b, ',');
     ju(b, "hits", s->hits);
     tr_strbuf_putc(b, ',');
@@ -1815,7 +1805,7 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
         if (!r->servers[k].sec_hits[i])
             continue;
         tr_strbuf_printf(b, "%s{\"name\":", sep);
-        js(b, r->servers[k].name);
+        tr_strbuf_json_string(b, r->servers[k].name);
         tr_strbuf_printf(b, ",\"hits\":%llu}", (unsigned long long)r->servers[k].sec_hits[i]);
         sep = ",";
     }
@@ -1823,7 +1813,7 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
     for (size_t k = 0; k < s->nips; k++) {
         exr_ip *ip = &s->ips[k];
         tr_strbuf_puts(b, k ? ",{\"ip\":" : "{\"ip\":");
-        js(b, ip->ip);
+        tr_strbuf_json_string(b, ip->ip);
         tr_strbuf_printf(b, ",\"hits\":%llu,\"succeeded\":%llu,\"first\":", (unsigned long long)ip->hits,
                          (unsigned long long)ip->succeeded);
         jt(b, ip->first);
@@ -1836,11 +1826,11 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
     tr_strbuf_puts(b, ",\"rules\":[");
     for (size_t k = 0; k < s->nrules; k++) {
         tr_strbuf_puts(b, k ? ",{\"id\":" : "{\"id\":");
-        js(b, s->rules[k].id);
+        tr_strbuf_json_string(b, s->rules[k].id);
         tr_strbuf_puts(b, ",\"title\":");
-        js(b, s->rules[k].title);
+        tr_strbuf_json_string(b, s->rules[k].title);
         tr_strbuf_puts(b, ",\"level\":");
-        js(b, tr_level_name(s->rules[k].level));
+        tr_strbuf_json_string(b, tr_level_name(s->rules[k].level));
         tr_strbuf_printf(b, ",\"hits\":%llu}", (unsigned long long)s->rules[k].hits);
     }
     tr_strbuf_puts(b, "],\"evidence\":[");
@@ -1849,19 +1839,19 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
         tr_strbuf_puts(b, k ? ",{\"time\":" : "{\"time\":");
         jt(b, e->time);
         tr_strbuf_puts(b, ",\"server\":");
-        js(b, e->server < r->nservers ? r->servers[e->server].name : NULL);
+        tr_strbuf_json_string(b, e->server < r->nservers ? r->servers[e->server].name : NULL);
         tr_strbuf_puts(b, ",\"outcome\":");
-        js(b, outcome_names[e->outcome]);
+        tr_strbuf_json_string(b, outcome_names[e->outcome]);
         tr_strbuf_puts(b, ",\"client_ip\":");
-        js(b, e->ip);
+        tr_strbuf_json_string(b, e->ip);
         tr_strbuf_puts(b, ",\"rule\":");
-        js(b, e->rule);
+        tr_strbuf_json_string(b, e->rule);
         tr_strbuf_puts(b, ",\"level\":");
-        js(b, tr_level_name(e->level));
+        tr_strbuf_json_string(b, tr_level_name(e->level));
         tr_strbuf_puts(b, ",\"where\":");
-        js(b, e->where);
+        tr_strbuf_json_string(b, e->where);
         tr_strbuf_puts(b, ",\"line\":");
-        js(b, e->text);
+        tr_strbuf_json_string(b, e->text);
         tr_strbuf_putc(b, '}');
     }
     tr_strbuf_puts(b, "],");
@@ -1875,7 +1865,7 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     tr_strbuf b;
     tr_strbuf_init(&b);
     tr_strbuf_puts(&b, "{\"traccia\":");
-    js(&b, tr_version());
+    tr_strbuf_json_string(&b, tr_version());
     tr_strbuf_puts(&b, ",\"report\":\"exchange\",\"complete\":");
     tr_strbuf_puts(&b, r->incomplete ? "false" : "true");
     if (r->have_input) {
@@ -1911,11 +1901,11 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     for (size_t i = 0; i < r->nservers; i++) {
         exr_server *sv = &r->servers[i];
         tr_strbuf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
-        js(&b, sv->name);
+        tr_strbuf_json_string(&b, sv->name);
         tr_strbuf_puts(&b, ",\"verdict\":");
-        js(&b, tr_exchange_verdict_name(sv->verdict));
+        tr_strbuf_json_string(&b, tr_exchange_verdict_name(sv->verdict));
         tr_strbuf_puts(&b, ",\"reason\":");
-        js(&b, sv->reason);
+        tr_strbuf_json_string(&b, sv->reason);
         tr_strbuf_putc(&b, ',');
         ju(&b, "hits", sv->hits);
         tr_strbuf_putc(&b, ',');
@@ -1950,17 +1940,17 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     for (size_t k = 0; k < r->nfiles; k++) {
         exr_file *f = &r->files[k];
         tr_strbuf_puts(&b, k ? ",{\"path\":" : "{\"path\":");
-        js(&b, f->path);
+        tr_strbuf_json_string(&b, f->path);
         tr_strbuf_puts(&b, ",\"how\":");
-        js(&b, f->how);
+        tr_strbuf_json_string(&b, f->how);
         tr_strbuf_puts(&b, ",\"server\":");
-        js(&b, f->server < r->nservers ? r->servers[f->server].name : NULL);
+        tr_strbuf_json_string(&b, f->server < r->nservers ? r->servers[f->server].name : NULL);
         tr_strbuf_printf(&b, ",\"hits\":%llu,\"first\":", (unsigned long long)f->hits);
         jt(&b, f->first);
         tr_strbuf_puts(&b, ",\"last\":");
         jt(&b, f->last);
         tr_strbuf_puts(&b, ",\"where\":");
-        js(&b, f->where);
+        tr_strbuf_json_string(&b, f->where);
         tr_strbuf_putc(&b, '}');
     }
     tr_strbuf_puts(&b, "],");
@@ -1970,15 +1960,15 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     for (size_t k = 0; k < r->nshells; k++) {
         exr_shell *w = &r->shells[k];
         tr_strbuf_puts(&b, k ? ",{\"url\":" : "{\"url\":");
-        js(&b, w->url);
+        tr_strbuf_json_string(&b, w->url);
         tr_strbuf_puts(&b, ",\"server\":");
-        js(&b, w->server < r->nservers ? r->servers[w->server].name : NULL);
+        tr_strbuf_json_string(&b, w->server < r->nservers ? r->servers[w->server].name : NULL);
         tr_strbuf_puts(&b, ",\"client_ip\":");
-        js(&b, w->ip);
+        tr_strbuf_json_string(&b, w->ip);
         tr_strbuf_puts(&b, ",\"user_agent\":");
-        js(&b, w->agent);
+        tr_strbuf_json_string(&b, w->agent);
         tr_strbuf_puts(&b, ",\"user\":");
-        js(&b, w->user);
+        tr_strbuf_json_string(&b, w->user);
         tr_strbuf_printf(&b, ",\"requests\":%llu,\"answered\":%llu,\"last_status\":", (unsigned long long)w->hits,
                          (unsigned long long)w->answered);
         if (w->last_status >= 0)
@@ -1990,7 +1980,7 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         tr_strbuf_puts(&b, ",\"last\":");
         jt(&b, w->last);
         tr_strbuf_puts(&b, ",\"where\":");
-        js(&b, w->where);
+        tr_strbuf_json_string(&b, w->where);
         tr_strbuf_putc(&b, '}');
     }
     tr_strbuf_puts(&b, "],");
@@ -2000,7 +1990,7 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     for (size_t k = 0; k < r->nclients; k++) {
         exr_client *c = &r->clients[k];
         tr_strbuf_puts(&b, k ? ",{\"ip\":" : "{\"ip\":");
-        js(&b, c->ip);
+        tr_strbuf_json_string(&b, c->ip);
         tr_strbuf_printf(&b, ",\"hits\":%llu,\"succeeded\":%llu,\"first\":", (unsigned long long)c->hits,
                          (unsigned long long)c->succeeded);
         jt(&b, c->first);
@@ -2011,14 +2001,14 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         for (size_t i = 0; i < r->nsec; i++)
             if (c->sections >> i & 1u) {
                 tr_strbuf_puts(&b, sep);
-                js(&b, r->sec[i].id);
+                tr_strbuf_json_string(&b, r->sec[i].id);
                 sep = ",";
             }
         tr_strbuf_puts(&b, "],\"user_agents\":[");
         for (size_t a = 0; a < c->nagents; a++) {
             if (a)
                 tr_strbuf_putc(&b, ',');
-            js(&b, c->agents[a]);
+            tr_strbuf_json_string(&b, c->agents[a]);
         }
         tr_strbuf_puts(&b, "]}");
     }

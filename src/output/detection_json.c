@@ -13,15 +13,16 @@
 #include "../util/strbuf.h"
 #include "traccia.h"
 
-static void str(tr_strbuf *b, const char *s)
+/* a time as a JSON string, TR_TIME_NONE as null */
+static void time_value(tr_strbuf *b, tr_time t)
 {
-    if (!s) {
+    char buf[TR_TIME_BUFSIZE];
+    if (t == TR_TIME_NONE) {
         tr_strbuf_puts(b, "null");
         return;
     }
-    tr_strbuf_putc(b, '"');
-    tr_strbuf_json_escape(b, s, strlen(s));
-    tr_strbuf_putc(b, '"');
+    tr_time_format(t, buf);
+    tr_strbuf_json_string(b, buf);
 }
 
 static void value(tr_strbuf *b, const tr_event *ev, const tr_value *v)
@@ -78,30 +79,24 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     const tr_event *ev = d->event;
     tr_strbuf b;
     tr_strbuf_init(&b);
-    char t[TR_TIME_BUFSIZE];
     tr_strbuf_puts(&b, "{\"time\":");
-    if (d->time != TR_TIME_NONE) {
-        tr_time_format(d->time, t);
-        str(&b, t);
-    } else {
-        tr_strbuf_puts(&b, "null");
-    }
+    time_value(&b, d->time);
     tr_strbuf_puts(&b, ",\"rule\":{\"id\":");
-    str(&b, r->id);
+    tr_strbuf_json_string(&b, r->id);
     tr_strbuf_puts(&b, ",\"title\":");
-    str(&b, r->title);
+    tr_strbuf_json_string(&b, r->title);
     tr_strbuf_puts(&b, ",\"level\":");
-    str(&b, r->level ? tr_level_name(r->level) : NULL);
+    tr_strbuf_json_string(&b, r->level ? tr_level_name(r->level) : NULL);
     tr_strbuf_puts(&b, ",\"status\":");
-    str(&b, r->status);
+    tr_strbuf_json_string(&b, r->status);
     tr_strbuf_puts(&b, ",\"kind\":");
     static const char *const kinds[] = {"detection", "correlation", "filter", "indicator"};
-    str(&b, kinds[r->kind >= 0 && r->kind <= TR_RULE_INDICATOR ? r->kind : 0]);
+    tr_strbuf_json_string(&b, kinds[r->kind >= 0 && r->kind <= TR_RULE_INDICATOR ? r->kind : 0]);
     tr_strbuf_puts(&b, ",\"tags\":[");
     for (size_t i = 0; i < r->ntags; i++) {
         if (i)
             tr_strbuf_putc(&b, ',');
-        str(&b, r->tags[i]);
+        tr_strbuf_json_string(&b, r->tags[i]);
     }
     tr_strbuf_puts(&b, "],\"attack\":[");
     int first = 1;
@@ -112,7 +107,7 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
         if (!first)
             tr_strbuf_putc(&b, ',');
         first = 0;
-        str(&b, tech);
+        tr_strbuf_json_string(&b, tech);
     }
     tr_strbuf_puts(&b, "]},\"computer\":");
     scalar_field(&b, ev, "Computer");
@@ -124,35 +119,25 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     if (ev) {
         const tr_origin *o = tr_event_origin(ev);
         tr_strbuf_puts(&b, "{\"path\":");
-        str(&b, o->path);
+        tr_strbuf_json_string(&b, o->path);
         tr_strbuf_puts(&b, ",\"format\":");
-        str(&b, o->format);
+        tr_strbuf_json_string(&b, o->format);
         tr_strbuf_printf(&b, ",\"record\":%llu}", (unsigned long long)o->record);
     } else {
         tr_strbuf_puts(&b, "null");
     }
     if (r->kind == TR_RULE_CORRELATION) {
         tr_strbuf_puts(&b, ",\"first\":");
-        if (d->first != TR_TIME_NONE) {
-            tr_time_format(d->first, t);
-            str(&b, t);
-        } else {
-            tr_strbuf_puts(&b, "null");
-        }
+        time_value(&b, d->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        if (d->last != TR_TIME_NONE) {
-            tr_time_format(d->last, t);
-            str(&b, t);
-        } else {
-            tr_strbuf_puts(&b, "null");
-        }
+        time_value(&b, d->last);
         tr_strbuf_printf(&b, ",\"value\":%g,\"group\":{", d->value);
         for (size_t i = 0; i < d->ngroup; i++) {
             if (i)
                 tr_strbuf_putc(&b, ',');
-            str(&b, d->group_fields[i]);
+            tr_strbuf_json_string(&b, d->group_fields[i]);
             tr_strbuf_putc(&b, ':');
-            str(&b, d->group_values[i]);
+            tr_strbuf_json_string(&b, d->group_values[i]);
         }
         tr_strbuf_putc(&b, '}');
     }
@@ -167,7 +152,7 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
                 if (!first)
                     tr_strbuf_putc(&b, ',');
                 first = 0;
-                str(&b, r->fields[i]);
+                tr_strbuf_json_string(&b, r->fields[i]);
                 tr_strbuf_putc(&b, ':');
                 value(&b, ev, &f->value);
             }
@@ -190,9 +175,9 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     tr_strbuf_putc(&b, '}');
     if (d->matched_field) {
         tr_strbuf_puts(&b, ",\"indicator\":{\"field\":");
-        str(&b, d->matched_field);
+        tr_strbuf_json_string(&b, d->matched_field);
         tr_strbuf_puts(&b, ",\"value\":");
-        str(&b, d->matched_value);
+        tr_strbuf_json_string(&b, d->matched_value);
         tr_strbuf_putc(&b, '}');
     }
     tr_strbuf_puts(&b, "}\n");

@@ -127,3 +127,14 @@ void tr_strbuf_json_escape(tr_strbuf *b, const char *s, size_t len)
     }
     tr_strbuf_append(b, s + run, len - run);
 }
+
+void tr_strbuf_json_string(tr_strbuf *b, const char *s)
+{
+    if (!s) {
+        tr_strbuf_puts(b, "null");
+        return;
+    }
+    tr_strbuf_putc(b, '"');
+    tr_strbuf_json_escape(b, s, strlen(s));
+    tr_strbuf_putc(b, '"');
+}

@@ -31,6 +31,8 @@ void tr_strbuf_printf(tr_strbuf *b, const char *fmt, ...) __attribute__((format(
  * control characters; invalid UTF-8 becomes U+FFFD so the output is always
  * valid JSON. */
 void tr_strbuf_json_escape(tr_strbuf *b, const char *s, size_t len);
+/* s as a quoted, escaped JSON string; NULL as null. */
+void tr_strbuf_json_string(tr_strbuf *b, const char *s);
 static inline bool tr_strbuf_failed(const tr_strbuf *b) { return b->failed; }
 
 #endif
