@@ -4,7 +4,7 @@
  * never evaluated (Suricata's fast pattern idea: a cheap necessary
  * condition first, the full match only for the survivors).
  *
- * For each detection rule we derive a necessary condition as up to eight
+ * For each detection rule we derive a necessary condition as up to two (MAX_CLAUSES)
  * clauses that must all hold, each clause a set of literals at least one
  * of which occurs (ignoring ASCII case) in some value of any event the
  * rule matches. A value's literal is the text it must contain (exact,
@@ -31,7 +31,7 @@
 
 #define MIN_LITERAL 3   /* shorter literals select too little to be worth it */
 #define MAX_SET 512     /* literals one clause may hold */
-#define MAX_CLAUSES 2   /* clauses kept per rule: a rule is a candidate when all of them hold */
+#define MAX_CLAUSES 2   /* clauses kept per rule (at most 8: a clause is a bit); a rule is a candidate when all hold */
 
 struct tr_prefilter {
     hs_database_t *db;
@@ -70,7 +70,7 @@ typedef struct litset {
 /* A necessary condition as clauses that must all hold (AND of ORs). An
  * empty list: nothing is known. */
 typedef struct cnf {
-    litset c[MAX_CLAUSES * 2];
+    litset c[MAX_CLAUSES];
     size_t n;
 } cnf;
 
