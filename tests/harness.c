@@ -416,6 +416,7 @@ int main(int argc, char **argv)
     (void)argc, (void)argv;
     printf("traccia %s test suite\n", tr_version());
     suite_util();
+    suite_sha256();
     suite_event();
     suite_json();
     suite_evtx();

@@ -165,6 +165,7 @@ long sigma_hunt_path(const tr_ruleset *rs, const char *path, tr_detection_fn fn,
 extern char sigma_last_error[1024];
 
 void suite_util(void);
+void suite_sha256(void);
 void suite_event(void);
 void suite_json(void);
 void suite_evtx(void);
