@@ -52,8 +52,24 @@ const char *test_tmpdir(void)
     return tmpdir;
 }
 
+/* `traccia-tests NAME...`: only the tests named; `--list`: their names */
+static char **only;
+static int nonly;
+static bool list_only;
+
 void tr_test_run(const char *name, tr_test_fn fn)
 {
+    if (list_only) {
+        printf("%s\n", name);
+        return;
+    }
+    if (nonly) {
+        bool wanted = false;
+        for (int i = 0; i < nonly && !wanted; i++)
+            wanted = strcmp(only[i], name) == 0;
+        if (!wanted)
+            return;
+    }
     current = name;
     tr_test_failed_checks = 0;
     skipped = false;
@@ -413,8 +429,12 @@ long sigma_hits(const char *rules, const char *events)
 
 int main(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    printf("traccia %s test suite\n", tr_version());
+    if (argc > 1 && strcmp(argv[1], "--list") == 0)
+        list_only = true;
+    else if (argc > 1)
+        only = argv + 1, nonly = argc - 1;
+    if (!list_only)
+        printf("traccia %s test suite\n", tr_version());
     suite_util();
     suite_sha256();
     suite_event();
@@ -432,9 +452,17 @@ int main(int argc, char **argv)
     suite_sigma_shared();
     suite_rule_pack();
     suite_exchange_report();
+    suite_findings();
+    suite_case();
     suite_examples_evtx();
     suite_ioc();
     suite_cli();
+    if (list_only)
+        return 0;
+    if (nonly && n_pass + n_fail + n_skip == 0) {
+        printf("no test named %s (--list names them)\n", only[0]);
+        n_fail = 1;
+    }
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;
 }
