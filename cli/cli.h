@@ -53,5 +53,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
+int cmd_case(int argc, char **argv);
 
 #endif

@@ -3,7 +3,8 @@
  * servers. Reads the evidence copied off one or more servers (the layout
  * <server>/Logging/..., <server>/inetpub/logs/LogFiles/W3SVC*, event logs,
  * or loose files), runs the built-in rule pack and any --rules over every
- * event, feeds events and detections to a tr_exchange_report, and prints
+ * event through tr_hunt_run with the report as its sink (per-server events
+ * and every finding, in order whatever the thread count), and prints
  * it: as text in the shape of Test-ProxyLogon, or with --json as one JSON
  * document (docs/EXCHANGE.md).
  */
@@ -45,32 +46,7 @@ static void exchange_usage(FILE *out)
           out);
 }
 
-typedef struct exchange_state {
-    tr_matcher *matcher;
-    tr_exchange_report *report;
-    cli_diag_opts *diag;
-    int nomem;
-} exchange_state;
-
-static void on_diag(void *user, const tr_diag *d) { cli_print_diag(((exchange_state *)user)->diag, d); }
-
-static void on_detection(void *user, const tr_detection *d)
-{
-    exchange_state *x = user;
-    if (tr_exchange_report_detection(x->report, d) != TR_OK)
-        x->nomem = 1;
-}
-
-static int on_batch(void *user, const tr_batch *b)
-{
-    exchange_state *x = user;
-    for (size_t i = 0; i < b->count; i++) {
-        if (tr_exchange_report_event(x->report, b->events[i]) != TR_OK)
-            x->nomem = 1;
-        tr_matcher_event(x->matcher, b->events[i], on_detection, x);
-    }
-    return 0;
-}
+static void on_diag(void *user, const tr_diag *d) { cli_print_diag(user, d); }
 
 int cmd_exchange(int argc, char **argv)
 {
@@ -125,29 +101,28 @@ int cmd_exchange(int argc, char **argv)
     int rc = cli_load_rules(&ropts, cli_print_diag, &diag, &rs);
     if (rc != TR_EXIT_OK)
         return rc;
-    exchange_state x = {.diag = &diag};
-    tr_scan *scan = NULL;
-    tr_scan_options so = {.on_batch = on_batch, .on_diag = on_diag, .user = &x};
-    if (tr_matcher_create(&x.matcher, rs, 0) != TR_OK || tr_exchange_report_create(&x.report, &xopts) != TR_OK ||
-        tr_scan_create(&scan, &so) != TR_OK) {
+    tr_exchange_report *report = NULL;
+    tr_hunt_result res;
+    memset(&res, 0, sizeof res);
+    if (tr_exchange_report_create(&report, &xopts) != TR_OK) {
         fprintf(stderr, "traccia: out of memory\n");
         rc = TR_EXIT_NO_INPUT;
         goto done;
     }
-    for (int i = first_path; i < argc; i++) {
-        if (tr_scan_path(scan, argv[i]) == TR_ERR_NOMEM) {
-            fprintf(stderr, "traccia: out of memory\n");
-            rc = TR_EXIT_NO_INPUT;
-            goto done;
-        }
+    /* the hunt, with the report as its one sink */
+    tr_hunt_options ho = {.rules = rs, .exchange = report, .on_diag = on_diag, .user = &diag};
+    ho.filter.from = ho.filter.to = TR_TIME_NONE;
+    tr_status hr = tr_hunt_run(&ho, (const char *const *)argv + first_path, (size_t)(argc - first_path), &res);
+    if (hr == TR_ERR_NOMEM) {
+        fprintf(stderr, "traccia: out of memory\n");
+        rc = TR_EXIT_NO_INPUT;
+        goto done;
     }
-    tr_matcher_flush(x.matcher, on_detection, &x);
-    const tr_scan_stats *s = tr_scan_get_stats(scan);
-    tr_exchange_report_set_input(x.report, s);
-    if (x.nomem)
+    const tr_scan_stats *s = &res.scan;
+    if (res.write_failed)
         fprintf(stderr, "traccia: warning: out of memory while building the report; it is incomplete\n");
     tr_status st =
-        json ? tr_exchange_report_write_json(x.report, stdout) : tr_exchange_report_write_text(x.report, stdout);
+        json ? tr_exchange_report_write_json(report, stdout) : tr_exchange_report_write_text(report, stdout);
     if (!json && st == TR_OK) {
         printf("\nRead: %llu file(s) (%llu skipped, %llu damaged), %llu events, %llu malformed record(s) skipped\n",
                (unsigned long long)s->files_read, (unsigned long long)s->files_skipped,
@@ -163,9 +138,8 @@ int cmd_exchange(int argc, char **argv)
         rc = TR_EXIT_NO_INPUT;
     }
 done:
-    tr_scan_destroy(scan);
-    tr_exchange_report_destroy(x.report);
-    tr_matcher_destroy(x.matcher);
+    tr_hunt_result_free(&res);
+    tr_exchange_report_destroy(report);
     tr_ruleset_destroy(rs);
     return rc;
 }

@@ -39,6 +39,12 @@ static void hunt_usage(FILE *out)
           "  --jsonl FILE         every detection as a JSON line ('-': standard output)\n"
           "  --csv FILE           every detection as a CSV timeline row (Timesketch)\n"
           "\n"
+          "the case (docs/CASE.md):\n"
+          "  --case FILE          also record evidence, hosts and findings in the case FILE\n"
+          "                       (SQLite, created when missing); files it holds unchanged\n"
+          "                       are not read again, grown logs only from where they ended\n"
+          "  --full               with --case: read every file again (no finding is added twice)\n"
+          "\n"
           "filters:\n"
           "  --from TIME, --to TIME   only events in this span (ISO 8601, UTC if no offset)\n"
           "  --min-level LEVEL    informational, low, medium, high or critical\n"
@@ -301,7 +307,7 @@ int cmd_hunt(int argc, char **argv)
     cli_rules_opts ropts = {0};
     tr_hunt_options ho = {0};
     ho.filter.from = ho.filter.to = TR_TIME_NONE;
-    const char *jsonl_path = NULL, *csv_path = NULL, *stix_path = NULL;
+    const char *jsonl_path = NULL, *csv_path = NULL, *stix_path = NULL, *case_path = NULL;
     const char **iocs = NULL;
     size_t niocs = 0;
     const char **paths = NULL, **statuses = NULL, **tags = NULL, **exclude = NULL;
@@ -344,6 +350,8 @@ int cmd_hunt(int argc, char **argv)
                 return TR_EXIT_USAGE;
             }
             ho.threads = (unsigned)n;
+        } else if (strcmp(a, "--full") == 0) {
+            ho.case_full = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             ch.diag.verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -356,6 +364,8 @@ int cmd_hunt(int argc, char **argv)
             csv_path = argv[++i];
         } else if (strcmp(a, "--stix-out") == 0) {
             stix_path = argv[++i];
+        } else if (strcmp(a, "--case") == 0) {
+            case_path = argv[++i];
         } else if (strcmp(a, "--ioc") == 0) {
             const char **l = realloc(iocs, (niocs + 1) * sizeof *l);
             if (!l)
@@ -416,6 +426,10 @@ int cmd_hunt(int argc, char **argv)
     ho.filter.exclude = exclude;
     ho.filter.nexclude = nexclude;
 
+    if (ho.case_full && !case_path) {
+        fprintf(stderr, "traccia hunt: --full goes with --case FILE\n");
+        return TR_EXIT_USAGE;
+    }
     if (stix_path && !niocs) {
         fprintf(stderr, "traccia hunt: --stix-out needs indicators (--ioc FILE)\n");
         return TR_EXIT_USAGE;
@@ -459,6 +473,23 @@ int cmd_hunt(int argc, char **argv)
         tr_ruleset_destroy(rs);
         return TR_EXIT_USAGE;
     }
+    tr_case *kase = NULL;
+    char command[4096] = "traccia";
+    if (case_path) {
+        char err[512];
+        tr_status cs = tr_case_open(&kase, case_path, 1, err, sizeof err);
+        if (cs != TR_OK) {
+            fprintf(stderr, "traccia hunt: %s: %s\n", case_path, err);
+            tr_iocset_destroy(set);
+            tr_ruleset_destroy(rs);
+            return cs == TR_ERR_FORMAT ? TR_EXIT_USAGE : TR_EXIT_NO_INPUT;
+        }
+        size_t at = strlen(command);
+        for (int k = 0; k < argc && at + 2 < sizeof command; k++)
+            at += (size_t)snprintf(command + at, sizeof command - at, " %s", argv[k]);
+        ho.case_store = kase;
+        ho.command = command;
+    }
     ch.bar = !no_progress && !ch.diag.quiet && isatty(fileno(stderr));
     ho.rules = rs;
     ho.iocs = set;
@@ -497,6 +528,21 @@ int cmd_hunt(int argc, char **argv)
             res.write_failed = 1;
         }
     }
+    if (kase) {
+        fprintf(out, "  case:             %s, hunt #%lld: %s new finding(s)", case_path, (long long)res.case_run,
+                grouped(res.case_new_findings, a, sizeof a));
+        fprintf(out, ", %s already in the case\n", grouped(res.case_known_findings, a, sizeof a));
+        if (res.case_unchanged || res.case_resumed || res.case_rehunted)
+            fprintf(out,
+                    "                    %llu file(s) unchanged since the case read them (not read again), %llu grown "
+                    "log(s) read from where they ended, %llu read again for changed rules\n",
+                    (unsigned long long)res.case_unchanged, (unsigned long long)res.case_resumed,
+                    (unsigned long long)res.case_rehunted);
+        if (res.case_failed)
+            fprintf(stderr, "traccia: error: the case %s is incomplete: writing it failed (it stays consistent; "
+                            "hunting again completes it)\n",
+                    case_path);
+    }
     double mb = (double)res.scan.bytes_read / 1e6;
     fprintf(out, "  input:            %.1f MB in %.2f s with %u thread%s (%.0f MB/s, %s events/s)\n", mb, res.seconds,
             res.threads, res.threads == 1 ? "" : "s", res.seconds > 0 ? mb / res.seconds : 0.0,
@@ -514,12 +560,15 @@ int cmd_hunt(int argc, char **argv)
     rc = TR_EXIT_OK;
     if (st != TR_OK)
         rc = TR_EXIT_NO_INPUT;
-    else if (res.scan.files_read == 0) {
+    else if (res.case_failed)
+        rc = TR_EXIT_NO_INPUT;
+    else if (res.scan.files_read == 0 && res.case_unchanged == 0) {
         fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
                 (unsigned long long)res.scan.files_seen);
         rc = TR_EXIT_NO_INPUT;
     }
     tr_hunt_result_free(&res);
+    tr_case_close(kase);
     tr_iocset_destroy(set);
     tr_ruleset_destroy(rs);
     free(iocs);

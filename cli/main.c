@@ -19,6 +19,7 @@ static void usage(FILE *out)
           "  dump PATH...     print every event as one JSON object per line\n"
           "  ioc check FILE...  load indicator files: what loaded, by type and file, what did not and why\n"
           "  exchange PATH... assess Exchange servers: per CVE, web shells, verdicts\n"
+          "  case summary|hosts|timeline|evidence CASE.db  ask a case written by hunt --case\n"
           "  version          print the version\n"
           "\n"
           "Run 'traccia <command> --help' for a command's options.\n"
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
         return cmd_ioc(argc - 1, argv + 1);
     if (strcmp(cmd, "exchange") == 0)
         return cmd_exchange(argc - 1, argv + 1);
+    if (strcmp(cmd, "case") == 0)
+        return cmd_case(argc - 1, argv + 1);
     fprintf(stderr, "traccia: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return TR_EXIT_USAGE;

@@ -325,8 +325,13 @@ typedef enum tr_rule_kind {
     TR_RULE_DETECTION = 0, /* a Sigma detection rule */
     TR_RULE_CORRELATION,   /* a Sigma correlation rule */
     TR_RULE_FILTER,        /* a Sigma filter (never reports by itself) */
-    TR_RULE_INDICATOR      /* an indicator of compromise (the ioc module) */
+    TR_RULE_INDICATOR,     /* an indicator of compromise (the ioc module) */
+    TR_RULE_ANALYTIC,      /* a statistical detector over many events (network analytics) */
+    TR_RULE_FILE           /* a match on a file's content (file sweep) */
 } tr_rule_kind;
+
+/* "detection", "correlation", "filter", "indicator", "analytic", "file". */
+const char *tr_rule_kind_name(int kind);
 
 /* A loaded rule, as written. Strings are owned by the ruleset; NULL when the
  * rule does not say. */
@@ -347,7 +352,24 @@ typedef struct tr_rule_info {
     const char *why_not;     /* the reason, for rules check/list */
     size_t routes;           /* logsource mapping entries that route events to it */
     size_t index;            /* its position: tr_ruleset_rule(rs, index) is this rule */
+    /* ATT&CK, parsed once from the tags (tr_attack_parse, any case):
+     * techniques "T1003.001" (upper case), tactics "credential-access"
+     * (lower case, '_' read as '-'), each once, in tag order */
+    const char *const *techniques;
+    size_t ntechniques;
+    const char *const *tactics;
+    size_t ntactics;
 } tr_rule_info;
+
+/* The ATT&CK techniques and tactics named by tags ("attack.t1003.001",
+ * "attack.T1059", "attack.credential_access"). Returns one block owned by
+ * the caller (tr_free it; NULL when out of memory) holding both arrays and
+ * their strings; the two arrays point into it. Other tags (groups
+ * "attack.g0016", software "attack.s0002", "cve.", "car.") are not listed. */
+void *tr_attack_parse(const char *const *tags, size_t ntags, const char *const **techniques,
+                      size_t *ntechniques, const char *const **tactics, size_t *ntactics);
+/* Whether name is one of the 14 ATT&CK Enterprise tactics (short name). */
+int tr_attack_is_tactic(const char *name, size_t len);
 
 typedef struct tr_ruleset_stats {
     uint64_t files;          /* rule files read */
@@ -388,6 +410,10 @@ tr_status tr_ruleset_add_placeholders_memory(tr_ruleset *rs, const char *name, c
 /* Resolves references (correlations, filters), routes rules to logsources,
  * builds the prefilter. After it, nothing more can be added. */
 tr_status tr_ruleset_compile(tr_ruleset *rs);
+/* SHA-256 (hex) of every text loaded into the ruleset so far — rules,
+ * logsource mappings, placeholders, the built-in pack — in load order: two
+ * rulesets with the same digest match alike. */
+void tr_ruleset_digest(const tr_ruleset *rs, char hex[65]);
 size_t tr_ruleset_count(const tr_ruleset *rs);
 const tr_rule_info *tr_ruleset_rule(const tr_ruleset *rs, size_t i);
 const tr_ruleset_stats *tr_ruleset_get_stats(const tr_ruleset *rs);
@@ -415,6 +441,80 @@ typedef struct tr_detection {
 
 typedef void (*tr_detection_fn)(void *user, const tr_detection *d);
 
+/* ---------------------------------------------------------------- hosts */
+
+/* One host identity for the whole program (docs/ARCHITECTURE.md, "One host").
+ * The host of an event is the first of:
+ *   1. its Computer field (Windows event logs);
+ *   2. the log's own server field: ServerHostName, s-computername, ServerName
+ *      (Exchange and IIS logs);
+ *   3. the folder of a copied server the file lies in (the folder above
+ *      Logging, inetpub, Program Files, Exchange Server, V15 or Windows, a
+ *      drive folder such as C or C$ skipped);
+ *   4. the log's server address (s-ip);
+ * else "(unknown)". Its key is the short name in upper case (the part before
+ * the first '.': EXCH01.corp.local and exch01 are one host) or, for an
+ * address, the address in lower case. */
+#define TR_HOST_KEY_MAX 64 /* bytes of a key, NUL included */
+#define TR_HOST_UNKNOWN "(unknown)"
+#define TR_HOST_NAME_MAX 256 /* bytes of a host's name kept, NUL included */
+
+/* The key of the host named s[0..n) into key (NUL-terminated); returns its
+ * length, 0 when s names nothing (empty, blanks). */
+size_t tr_host_key(const char *s, size_t n, char key[TR_HOST_KEY_MAX]);
+/* The <server> folder of a copied server's layout in path (step 3 above):
+ * a pointer into path and its length in *len, or NULL. */
+const char *tr_host_from_path(const char *path, size_t *len);
+/* The host of an event: its key in key, the name as the evidence spells it
+ * in *name and *len (borrowed from the event; TR_HOST_UNKNOWN when nothing
+ * names it). Returns the key length. */
+size_t tr_event_host(const tr_event *ev, char key[TR_HOST_KEY_MAX], const char **name, size_t *len);
+
+/* ---------------------------------------------------------------- findings */
+
+/* A finding: what every detector reports and every output writes. It is
+ * self-contained: the hunt copies it out of the event that caused it (the
+ * event itself too, when an output needs it), so that it outlives the
+ * reader's batch and crosses from the thread that found it to the one that
+ * writes it. The rule is borrowed from the ruleset or indicator set, which
+ * outlive the hunt. Members named as in tr_detection mean the same. */
+typedef enum tr_finding_kind {
+    TR_FINDING_SIGMA = 0,      /* a Sigma detection rule matched one event */
+    TR_FINDING_CORRELATION,    /* a Sigma correlation rule fired (over many events) */
+    TR_FINDING_INDICATOR,      /* an indicator of compromise was seen in an event */
+    TR_FINDING_ANALYTIC,       /* a statistical detector (beacons, tunnels, rare destinations) */
+    TR_FINDING_FILE            /* a file's content matched (YARA) */
+} tr_finding_kind;
+
+#define TR_FINDING_MAX_KEYS 8 /* key fields kept per finding */
+
+typedef struct tr_finding {
+    tr_finding_kind kind;
+    const tr_rule_info *rule;  /* id, title, level, tags, techniques, tactics */
+    int level;                 /* tr_level (the rule's) */
+    tr_time time;              /* the event's time; a correlation's last event */
+    tr_time first, last;       /* correlations: the window's first and last event */
+    double value;              /* correlations: the count or value that fired */
+    char host[TR_HOST_KEY_MAX]; /* the host key (tr_event_host), TR_HOST_UNKNOWN without */
+    char host_name[TR_HOST_NAME_MAX]; /* as the evidence spells it (cut at 255 bytes) */
+    tr_origin origin;          /* file, format, record or line, offset; path NULL without */
+    const tr_event *event;     /* a copy of the event; NULL for a correlation reported at
+                                * the end of input, or when no output needs the event */
+    size_t ngroup;             /* correlations: the group-by fields and values */
+    const char *const *group_fields;
+    const char *const *group_values;
+    const char *matched_field; /* indicators: the field that held it and the value seen */
+    const char *matched_value;
+    size_t nkeys;              /* key fields (the rule's `fields:` or the usual ones:
+                                * CommandLine, Image, TargetFilename, users, addresses),
+                                * values cut at 1 KiB */
+    const char *key_names[TR_FINDING_MAX_KEYS];
+    const char *key_values[TR_FINDING_MAX_KEYS];
+} tr_finding;
+
+/* "sigma", "correlation", "indicator", "analytic", "file". */
+const char *tr_finding_kind_name(tr_finding_kind kind);
+
 typedef struct tr_matcher tr_matcher;
 
 /* Evaluate every candidate rule in full, without the literal prefilter
@@ -434,22 +534,22 @@ size_t tr_matcher_flush(tr_matcher *m, tr_detection_fn fn, void *user);
 /* Rules evaluated in full and rules skipped by the prefilter, so far. */
 void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefiltered_out);
 
-/* Writes one detection as a JSON line (docs/OUTPUT.md):
+/* Writes one finding as a JSON line (docs/OUTPUT.md):
  *   {"time":..,"rule":{"id":..,"title":..,"level":..,"status":..,
  *    "tags":[..],"attack":["T1003.001",..]},"computer":..,"channel":..,
  *    "event_id":..,"source":{"path":..,"format":..,"record":..},
  *    "fields":{..the rule's `fields:`, else every field of the event..}}
  * and for a correlation also "first", "last", "value" and "group".
  * Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
-tr_status tr_detection_write_json(FILE *out, const tr_detection *d);
+tr_status tr_finding_write_json(FILE *out, const tr_finding *f);
 
-/* Writes one detection as a CSV row (RFC 4180), in the column order of
+/* Writes one finding as a CSV row (RFC 4180), in the column order of
  * TR_DETECTION_CSV_HEADER: a timeline that spreadsheets and Timesketch
  * import (datetime, timestamp_desc, message first). */
 #define TR_DETECTION_CSV_HEADER                                                                    \
     "datetime,timestamp_desc,message,level,rule_title,rule_id,status,attack,tags,computer,"       \
     "channel,event_id,source_path,source_record,details\n"
-tr_status tr_detection_write_csv(FILE *out, const tr_detection *d);
+tr_status tr_finding_write_csv(FILE *out, const tr_finding *f);
 
 /* ---------------------------------------------------------------- hunting */
 
@@ -475,6 +575,8 @@ typedef struct tr_hunt_progress {
 
 typedef struct tr_iocset tr_iocset;
 typedef struct tr_sighting_log tr_sighting_log;
+typedef struct tr_exchange_report tr_exchange_report;
+typedef struct tr_case tr_case;
 
 typedef struct tr_hunt_options {
     const tr_ruleset *rules;    /* compiled; required */
@@ -485,6 +587,15 @@ typedef struct tr_hunt_options {
     tr_hunt_filter filter;
     FILE *jsonl;                /* detections as JSON lines; NULL: none */
     FILE *csv;                  /* detections as CSV rows, header first; NULL: none */
+    tr_exchange_report *exchange; /* fed with every finding and every file's events per
+                                 * server, in order; NULL: none */
+    tr_case *case_store;        /* findings, evidence, hosts and the run written into this
+                                 * case (tr_case_open); NULL: none. Files the case already
+                                 * holds, unchanged and hunted with the same rules, are
+                                 * not read again; see docs/CASE.md */
+    int case_full;              /* with case_store: read every file again whatever the case
+                                 * holds (findings already there are still not added twice) */
+    const char *command;        /* recorded with the run in the case; may be NULL */
     /* Called from the calling thread only: diagnostics in file order,
      * progress about five times a second; both may be NULL. */
     tr_diag_fn on_diag;
@@ -514,6 +625,15 @@ typedef struct tr_hunt_result {
     uint64_t sightings;         /* indicator detections (also in `detections`) */
     tr_sighting_log *sighting_log; /* per indicator: count, first, last, hosts; NULL without
                                  * indicators; freed by tr_hunt_result_free */
+    /* with a case store */
+    uint64_t case_unchanged;    /* files the case holds as they are, not read again */
+    uint64_t case_resumed;      /* grown logs read from where the case left them */
+    uint64_t case_rehunted;     /* files read again because the rules changed since */
+    uint64_t case_new_findings; /* findings added to the case */
+    uint64_t case_known_findings; /* findings the case already held (not added twice) */
+    int64_t case_run;           /* the run's id in the case (runs.id) */
+    int case_failed;            /* writing the case failed (said through on_diag) */
+    int ruleset_changed;        /* the case's files were hunted with other rules before */
 } tr_hunt_result;
 
 /* Hunts every path (files, or folders walked as tr_scan_path does) with
@@ -543,8 +663,6 @@ void tr_hunt_result_free(tr_hunt_result *result);
  * is copied: events may go once the calls return. Memory is bounded by the
  * caps of tr_exchange_options whatever the input; what a cap leaves out is
  * counted and reported. One report is fed from one thread. */
-typedef struct tr_exchange_report tr_exchange_report;
-
 typedef struct tr_exchange_options {
     unsigned max_evidence; /* evidence lines kept per section, best first (0: 10) */
     unsigned max_ips;      /* distinct client IPs kept per section (0: 256) */
@@ -570,6 +688,14 @@ tr_status tr_exchange_report_event(tr_exchange_report *r, const tr_event *ev);
  * detections of one event count as one hit per section. Returns TR_OK or
  * TR_ERR_NOMEM. */
 tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection *d);
+/* The same for a finding (what a hunt's sink hands over). */
+tr_status tr_exchange_report_finding(tr_exchange_report *r, const tr_finding *f);
+/* Notes `count` events of one server at once (what a hunt counted per file):
+ * the host as named in the evidence, the reader's format and the event's
+ * Channel or LogType (NULL when it has none), the first and last time. */
+tr_status tr_exchange_report_events(tr_exchange_report *r, const char *host, size_t host_len, const char *format,
+                                    const char *channel, size_t channel_len, uint64_t count, tr_time first,
+                                    tr_time last);
 /* What was read, for the report's "input" part (copied; may be omitted). */
 void tr_exchange_report_set_input(tr_exchange_report *r, const tr_scan_stats *s);
 /* Number of servers seen; the verdict of server i (< that number), its name
@@ -686,6 +812,8 @@ tr_status tr_iocset_add_memory(tr_iocset *set, const char *name, const void *dat
  * TR_ERR_NOMEM; a pattern the regular-expression engine refuses is reported
  * and its indicator rejected. */
 tr_status tr_iocset_compile(tr_iocset *set);
+/* SHA-256 (hex) of every indicator text loaded so far, in load order. */
+void tr_iocset_digest(const tr_iocset *set, char hex[65]);
 /* Indicators loaded; indexes run from 0 to count - 1 in load order. */
 size_t tr_iocset_count(const tr_iocset *set);
 /* The indicator as a rule: kind TR_RULE_INDICATOR, id (the STIX id, the
@@ -748,6 +876,8 @@ void tr_sighting_log_destroy(tr_sighting_log *log);
  * ignored. Returns TR_OK or TR_ERR_NOMEM (the sighting is then counted but
  * its host or value may be missing). */
 tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d);
+/* The same for a finding; its host is the finding's (tr_event_host). */
+tr_status tr_sighting_log_add_finding(tr_sighting_log *log, const tr_finding *f);
 /* Adds what `from` recorded to `into` (logs over the same set, e.g. one per
  * hunt thread): counts add up, times widen, hosts join up to the cap, the
  * first field and value stay `into`'s when it has them. Returns TR_OK,
@@ -770,6 +900,66 @@ tr_status tr_sighting_log_write_summary(const tr_sighting_log *log, FILE *out, s
  * resolves inside the bundle; ids are `type--UUIDv4`; timestamps RFC 3339
  * UTC. Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
 tr_status tr_sighting_log_write_stix(const tr_sighting_log *log, FILE *out);
+
+/* ---------------------------------------------------------------- the case */
+
+/* A case: the SQLite database a hunt writes into and the questions asked of
+ * it (docs/CASE.md has the schema). A hunt given a case (tr_hunt_options.
+ * case_store) records each file of evidence (path, size, SHA-256, format,
+ * records, time range, status), the hosts, every finding and the run; a
+ * later hunt into the same case reads only what is new or grown and adds no
+ * finding twice. One case is used from one thread at a time. */
+typedef struct tr_case tr_case;
+
+#define TR_CASE_SCHEMA_VERSION 1
+
+/* Opens (create != 0: creates when missing) the case at path. On failure
+ * returns TR_ERR_IO, TR_ERR_FORMAT (not a case, or a newer schema) or
+ * TR_ERR_NOMEM with the reason in err (errsize bytes, may be 0). */
+tr_status tr_case_open(tr_case **out, const char *path, int create, char *err, size_t errsize);
+void tr_case_close(tr_case *c);
+/* The last error of the case's store, as text ("" when none). */
+const char *tr_case_error(const tr_case *c);
+
+/* A host of the case, as `traccia case hosts` shows it. Strings are owned by
+ * the list (tr_case_hosts_free). */
+typedef struct tr_case_host {
+    char *key, *name;           /* tr_host_key, and the longest name seen */
+    tr_time first_trace;        /* TR_TIME_NONE: no finding counts as a trace */
+    int64_t first_finding;      /* findings.id the first trace rests on (0: none) */
+    char *first_rule, *first_title, *first_path; /* that finding: rule id and title, file */
+    uint64_t first_record;
+    tr_time first_seen, last_seen; /* earliest and latest finding of any level */
+    tr_time last_activity;      /* latest finding at or above the trace level */
+    int64_t last_finding;       /* findings.id of last_activity */
+    int64_t dwell_seconds;      /* last_activity - first_trace; -1 without a trace */
+    uint64_t findings;
+    uint64_t per_level[TR_LEVEL_CRITICAL + 1];
+    char *techniques;           /* the most frequent techniques, "T1505.003 (4), ...", or "" */
+} tr_case_host;
+
+typedef struct tr_case_query {
+    const char *host;           /* a host key or name; NULL: every host */
+    tr_time from, to;           /* TR_TIME_NONE: open */
+    int min_level;              /* timeline: findings at or above; 0: any */
+    int trace_level;            /* first trace: findings at or above this level count
+                                 * (0: medium); below it, low and informational findings
+                                 * count only when corroborated (docs/CASE.md) */
+} tr_case_query;
+
+/* Per host, sorted by first trace (hosts without a trace last, by name). */
+tr_status tr_case_hosts(tr_case *c, const tr_case_query *q, tr_case_host **out, size_t *n);
+void tr_case_hosts_free(tr_case_host *hosts, size_t n);
+
+/* The answers of `traccia case`, written to out. `as`: 0 text for people,
+ * 1 one JSON document, 2 JSON lines (timeline), 3 CSV (timeline). Return
+ * TR_OK, TR_ERR_IO (writing failed), TR_ERR_FORMAT (the case could not be
+ * read: tr_case_error says why) or TR_ERR_NOMEM. */
+enum { TR_CASE_TEXT = 0, TR_CASE_JSON, TR_CASE_JSONL, TR_CASE_CSV };
+tr_status tr_case_write_summary(tr_case *c, const tr_case_query *q, int as, FILE *out);
+tr_status tr_case_write_hosts(tr_case *c, const tr_case_query *q, int as, FILE *out);
+tr_status tr_case_write_timeline(tr_case *c, const tr_case_query *q, int as, FILE *out);
+tr_status tr_case_write_evidence(tr_case *c, const tr_case_query *q, int as, FILE *out);
 
 /* ---------------------------------------------------------------- allocation */
 

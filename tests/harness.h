@@ -166,6 +166,8 @@ extern char sigma_last_error[1024];
 
 void suite_util(void);
 void suite_sha256(void);
+void suite_findings(void);
+void suite_case(void);
 void suite_event(void);
 void suite_json(void);
 void suite_evtx(void);

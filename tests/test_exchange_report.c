@@ -528,9 +528,10 @@ static void report_verdicts(void)
     tr_ruleset_destroy(rs);
 }
 
-/* Servers: the <server> folder of the layout, Computer for events (merged
- * with the folder name on the first DNS label), the record's fields for
- * loose files. */
+/* Servers, by the one host identity (tr_event_host): Computer for events,
+ * a log's own server field (ServerName here) before the <server> folder of
+ * the layout, the folder for logs that name no server (this IIS log), all
+ * merged on the first DNS label. */
 static void report_server_attribution(void)
 {
     tr_ruleset *rs = builtin_rules();
@@ -555,16 +556,21 @@ static void report_server_attribution(void)
     char path[600];
     snprintf(path, sizeof path, "%s", test_tmpdir());
     tr_exchange_report *r = report_of(rs, NULL, path, NULL, NULL);
-    CHECK_INT(tr_exchange_report_server_count(r), 2);
+    CHECK_INT(tr_exchange_report_server_count(r), 3);
     const char *name;
+    /* in the order the walk meets them */
     tr_exchange_report_server_verdict(r, 0, &name, NULL);
-    CHECK(name && strcmp(name, "exch07.corp.local") == 0); /* the longest name of the three */
+    CHECK(name && strcmp(name, "EXCH99") == 0); /* its own ServerName, not the folder it was copied into */
     tr_exchange_report_server_verdict(r, 1, &name, NULL);
+    CHECK(name && strcmp(name, "exch07.corp.local") == 0); /* the longest name of the two */
+    tr_exchange_report_server_verdict(r, 2, &name, NULL);
     CHECK(name && strcmp(name, "EXCH08") == 0);
     char *j = report_string(r, true);
     HAS(j, "{\"name\":\"exch07.corp.local\",\"verdict\":\"no sign\",\"reason\":\"\",\"hits\":0,"
-                      "\"events\":3,\"evidence_read\":{\"iis\":1,\"httpproxy\":0,\"ecp\":1,\"oab_generator\":0,"
+                      "\"events\":2,\"evidence_read\":{\"iis\":1,\"httpproxy\":0,\"ecp\":0,\"oab_generator\":0,"
                       "\"exchange_other\":0,\"event_logs\":1,\"other\":0}");
+    HAS(j, "{\"name\":\"EXCH99\",\"verdict\":\"no sign\",\"reason\":\"\",\"hits\":0,"
+                      "\"events\":1,\"evidence_read\":{\"iis\":0,\"httpproxy\":0,\"ecp\":1,");
     free(j);
     tr_exchange_report_destroy(r);
     tr_ruleset_destroy(rs);

@@ -20,13 +20,13 @@
  * without one (a cmdlet audited, a process started) is "observed", which
  * counts as succeeded: the thing happened.
  *
- * Servers. A Windows event belongs to its Computer. A log line belongs to
- * the `<server>` folder of the copied layout: the path component before the
- * first of Logging, inetpub, Program Files, Exchange Server, V15, Windows
- * (a drive-letter component in between is skipped); for loose files, to the
- * record's ServerHostName (HttpProxy), ServerName (ECP), s-computername or
- * s-ip (IIS). Names are merged on their first DNS label, ignoring case
- * (EXCH01 and EXCH01.corp.local are one server; IP addresses stay whole).
+ * Servers: the program's one host identity (tr_event_host, host.c): an
+ * event's Computer, else its log's own server field, else the <server>
+ * folder of the copied layout, else its s-ip; names merged on their first
+ * DNS label, ignoring case (EXCH01 and EXCH01.corp.local are one server; IP
+ * addresses stay whole), the longest kept. In a hunt the report is a sink
+ * (sink_exchange.c): events arrive as per-file counts per server
+ * (tr_exchange_report_events), findings one by one.
  * Verdicts, per server: compromised when a rule of level high or critical
  * hit with a succeeded or observed outcome in a CVE, web shell, mailbox
  * theft, LSASS dump or staging section; attacked when the hits are in CVE,
@@ -39,8 +39,7 @@
  * section the first distinct ones, and what a cap leaves out is counted
  * and printed as "... and N more". Lookups are linear over those small
  * tables with a hash compared first: detections are few next to events,
- * and the per-event path (tr_exchange_report_event) only compares the file
- * name with the previous event's.
+ * and events come counted per file and server.
  *
  * Errors: allocation failures make the call return TR_ERR_NOMEM and mark
  * the report incomplete (it says so when written); it never aborts.
@@ -242,10 +241,6 @@ struct tr_exchange_report {
     uint64_t serial;            /* keys for detections without an event */
     /* the previous event's file and Computer, so that events of one file
      * or one computer cost one compare */
-    char *cache_path;
-    size_t cache_server;        /* SIZE_MAX: none from the path */
-    char cache_computer[256];   /* "" when none */
-    size_t cache_computer_server;
     bool have_input;
     tr_scan_stats input;
     bool incomplete;            /* an allocation failed: something is missing */
@@ -421,7 +416,6 @@ tr_status tr_exchange_report_create(tr_exchange_report **out, const tr_exchange_
         }
     }
     r->first = r->last = TR_TIME_NONE;
-    r->cache_server = SIZE_MAX;
     *out = r;
     return TR_OK;
 }
@@ -477,7 +471,6 @@ void tr_exchange_report_destroy(tr_exchange_report *r)
             tr_free(r->clients[i].agents[k]);
     }
     tr_free(r->clients);
-    tr_free(r->cache_path);
     tr_free(r);
 }
 
@@ -491,33 +484,6 @@ void tr_exchange_report_set_input(tr_exchange_report *r, const tr_scan_stats *s)
 
 /* ---------------------------------------------------------------- servers */
 
-static bool is_ip(const char *s, size_t n)
-{
-    bool colon = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ':')
-            colon = true;
-        else if (!(isdigit((unsigned char)c) || c == '.' || (colon && isxdigit((unsigned char)c))))
-            return false;
-    }
-    return n > 0;
-}
-
-static size_t server_key(const char *s, size_t n, char *key)
-{
-    size_t k = 0;
-    if (is_ip(s, n)) {
-        for (; k < n && k < 63; k++)
-            key[k] = (char)tolower((unsigned char)s[k]);
-    } else {
-        for (; k < n && k < 63 && s[k] != '.'; k++)
-            key[k] = (char)toupper((unsigned char)s[k]);
-    }
-    key[k] = '\0';
-    return k;
-}
-
 /* The index of the server named s (created when new), or SIZE_MAX. */
 static size_t server_get(tr_exchange_report *r, const char *s, size_t n)
 {
@@ -525,8 +491,8 @@ static size_t server_get(tr_exchange_report *r, const char *s, size_t n)
         s++, n--;
     if (!n)
         return SIZE_MAX;
-    char key[64];
-    if (!server_key(s, n, key))
+    char key[TR_HOST_KEY_MAX];
+    if (!tr_host_key(s, n, key))
         return SIZE_MAX;
     for (size_t i = 0; i < r->nservers; i++) {
         exr_server *sv = &r->servers[i];
@@ -554,91 +520,22 @@ static size_t server_get(tr_exchange_report *r, const char *s, size_t n)
     return r->nservers - 1;
 }
 
-/* The `<server>` folder of a copied server's layout, or NULL. */
-static const char *server_from_path(const char *path, size_t *len)
-{
-    static const char *const anchors[] = {"Logging", "inetpub",       "Program Files", "Program Files (x86)",
-                                          "Exchange Server", "ExchangeServer", "V15", "Windows"};
-    const char *comp[64];
-    size_t clen[64], nc = 0;
-    for (const char *p = path; *p && nc < 64;) {
-        while (*p == '/' || *p == '\\')
-            p++;
-        if (!*p)
-            break;
-        const char *s = p;
-        while (*p && *p != '/' && *p != '\\')
-            p++;
-        comp[nc] = s;
-        clen[nc++] = (size_t)(p - s);
-    }
-    for (size_t i = 1; i + 1 < nc; i++) { /* the last component is the file */
-        bool anchor = false;
-        for (size_t a = 0; a < sizeof anchors / sizeof anchors[0] && !anchor; a++)
-            anchor = ieq(comp[i], clen[i], anchors[a]);
-        if (!anchor)
-            continue;
-        size_t j = i - 1;
-        /* a drive between the server and the anchor: C, C:, C$, c_drive */
-        bool drive = (clen[j] <= 2 && isalpha((unsigned char)comp[j][0]) &&
-                      (clen[j] == 1 || comp[j][1] == ':' || comp[j][1] == '$')) ||
-                     (clen[j] == 7 && tr_name_equal(comp[j] + 1, "_drive", 6));
-        if (drive) {
-            if (j == 0)
-                return NULL;
-            j--;
-        }
-        if ((clen[j] == 1 && comp[j][0] == '.') || (clen[j] == 2 && memcmp(comp[j], "..", 2) == 0))
-            return NULL;
-        *len = clen[j];
-        return comp[j];
-    }
-    return NULL;
-}
-
-static const char *const record_server_fields[] = {"ServerHostName", "ServerName", "s-computername", "s-ip",
-                                                   NULL};
-
-/* The server of an event (see the top of the file), or SIZE_MAX. */
+/* The server of an event (tr_event_host, the program's one host identity),
+ * or SIZE_MAX when nothing names it. */
 static size_t server_of(tr_exchange_report *r, const tr_event *ev)
 {
+    char key[TR_HOST_KEY_MAX];
+    const char *name;
     size_t n;
-    const char *s = field(ev, "Computer", &n);
-    if (s) {
-        if (n < sizeof r->cache_computer && r->cache_computer[0] && strlen(r->cache_computer) == n &&
-            memcmp(r->cache_computer, s, n) == 0)
-            return r->cache_computer_server;
-        size_t i = server_get(r, s, n);
-        if (i != SIZE_MAX && n < sizeof r->cache_computer) {
-            memcpy(r->cache_computer, s, n);
-            r->cache_computer[n] = '\0';
-            r->cache_computer_server = i;
-        }
-        return i;
-    }
-    const char *path = tr_event_origin(ev)->path;
-    if (path) {
-        if (r->cache_path && strcmp(r->cache_path, path) == 0) {
-            if (r->cache_server != SIZE_MAX)
-                return r->cache_server;
-        } else {
-            tr_free(r->cache_path);
-            r->cache_path = tr_strdup(path);
-            r->cache_server = SIZE_MAX;
-            const char *f = server_from_path(path, &n);
-            if (f)
-                r->cache_server = server_get(r, f, n);
-            if (r->cache_server != SIZE_MAX)
-                return r->cache_server;
-        }
-    }
-    s = first_field(ev, record_server_fields, &n);
-    return s ? server_get(r, s, n) : SIZE_MAX;
+    tr_event_host(ev, key, &name, &n);
+    if (strcmp(key, TR_HOST_UNKNOWN) == 0)
+        return SIZE_MAX;
+    return server_get(r, name, n);
 }
 
-static int source_of(const tr_event *ev)
+/* The kind of evidence of a reader's format and the event's LogType. */
+static int source_of(const char *fmt, const char *t, size_t n)
 {
-    const char *fmt = tr_event_origin(ev)->format;
     if (!fmt)
         return SRC_OTHER;
     if (strcmp(fmt, "w3c") == 0)
@@ -647,8 +544,6 @@ static int source_of(const tr_event *ev)
         return SRC_EVENTLOG;
     if (strcmp(fmt, "exchange-log") != 0)
         return SRC_OTHER;
-    size_t n;
-    const char *t = field(ev, "LogType", &n);
     if (!t)
         return SRC_EXLOG;
     if (icontains(t, n, "HttpProxy"))
@@ -660,20 +555,39 @@ static int source_of(const tr_event *ev)
     return SRC_EXLOG;
 }
 
-tr_status tr_exchange_report_event(tr_exchange_report *r, const tr_event *ev)
+tr_status tr_exchange_report_events(tr_exchange_report *r, const char *host, size_t host_len, const char *format,
+                                    const char *channel, size_t channel_len, uint64_t count, tr_time first,
+                                    tr_time last)
 {
-    r->events++;
-    size_t i = server_of(r, ev);
+    r->events += count;
+    char key[TR_HOST_KEY_MAX];
+    size_t i = host && tr_host_key(host, host_len, key) && strcasecmp(key, TR_HOST_UNKNOWN) != 0
+                   ? server_get(r, host, host_len)
+                   : SIZE_MAX;
     if (i == SIZE_MAX) {
         if (r->nservers >= r->opt.max_items)
-            r->servers_left_out++;
+            r->servers_left_out += count;
         return r->incomplete ? TR_ERR_NOMEM : TR_OK;
     }
     exr_server *sv = &r->servers[i];
-    sv->events++;
-    sv->by_source[source_of(ev)]++;
-    time_min_max(tr_event_time(ev), &sv->first, &sv->last);
+    sv->events += count;
+    /* the format's own kind of evidence: exchange logs name theirs in LogType */
+    sv->by_source[source_of(format, format && strcmp(format, "exchange-log") == 0 ? channel : NULL,
+                            channel_len)] += count;
+    time_min_max(first, &sv->first, &sv->last);
+    time_min_max(last, &sv->first, &sv->last);
     return r->incomplete ? TR_ERR_NOMEM : TR_OK;
+}
+
+tr_status tr_exchange_report_event(tr_exchange_report *r, const tr_event *ev)
+{
+    char key[TR_HOST_KEY_MAX];
+    const char *name, *t = NULL;
+    size_t n, tn = 0;
+    tr_event_host(ev, key, &name, &n);
+    t = field(ev, "LogType", &tn);
+    tr_time when = tr_event_time(ev);
+    return tr_exchange_report_events(r, name, n, tr_event_origin(ev)->format, t, tn, 1, when, when);
 }
 
 /* ---------------------------------------------------------------- verdicts */
@@ -972,7 +886,7 @@ static bool evidence_better(int out_a, tr_time a, int out_b, tr_time b)
 }
 
 typedef struct hit {
-    const tr_detection *d;
+    const tr_rule_info *rule;
     const tr_event *ev;
     tr_time time;
     int outcome;
@@ -997,7 +911,7 @@ static void section_evidence(tr_exchange_report *r, exr_section *s, const hit *h
         if (!evidence_better(h->outcome, h->time, s->ev[slot].outcome, s->ev[slot].time))
             return;
     }
-    exr_evidence e = {.time = h->time, .outcome = h->outcome, .level = h->d->rule->level, .server = h->server};
+    exr_evidence e = {.time = h->time, .outcome = h->outcome, .level = h->rule->level, .server = h->server};
     if (h->ev) {
         tr_strbuf b;
         tr_strbuf_init(&b);
@@ -1014,7 +928,7 @@ static void section_evidence(tr_exchange_report *r, exr_section *s, const hit *h
         e.where = dup_n(r, "", 0);
     }
     e.ip = h->ip ? dup_n(r, h->ip, h->ip_len) : NULL;
-    e.rule = dup_n(r, h->d->rule->title ? h->d->rule->title : "", h->d->rule->title ? strlen(h->d->rule->title) : 0);
+    e.rule = dup_n(r, h->rule->title ? h->rule->title : "", h->rule->title ? strlen(h->rule->title) : 0);
     if (!e.text || !e.where || !e.rule || (h->ip && !e.ip)) {
         evidence_free(&e);
         return;
@@ -1052,7 +966,7 @@ static void section_rule(tr_exchange_report *r, exr_section *s, const tr_rule_in
 static void section_hit(tr_exchange_report *r, size_t i, const hit *h, bool new_event_in_section)
 {
     exr_section *s = &r->sec[i];
-    section_rule(r, s, h->d->rule);
+    section_rule(r, s, h->rule);
     if (!new_event_in_section)
         return;
     s->hits++;
@@ -1342,16 +1256,20 @@ static uint64_t event_key(const tr_event *ev)
     return tr_mix64(h ^ tr_mix64(o->record + 1) ^ (tr_mix64(o->offset + 7) << 1)) | 1u;
 }
 
-tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection *d)
+/* One detection or finding: its rule, event (NULL for a correlation at the
+ * end of input), time, last time, and its server (SIZE_MAX: from the event). */
+static tr_status add_hit(tr_exchange_report *r, const tr_rule_info *rule, const tr_event *ev, tr_time time,
+                         tr_time last, size_t server)
 {
-    if (!d || !d->rule || d->rule->kind == TR_RULE_FILTER)
+    if (!rule || rule->kind == TR_RULE_FILTER)
         return TR_OK;
     r->detections++;
-    hit h = {.d = d, .ev = d->event, .time = d->time, .server = SIZE_MAX};
+    hit h = {.rule = rule, .ev = ev, .time = time, .server = server};
     if (h.ev) {
         h.key = event_key(h.ev);
         h.outcome = outcome_of(h.ev);
-        h.server = server_of(r, h.ev);
+        if (h.server == SIZE_MAX)
+            h.server = server_of(r, h.ev);
         h.ip = client_ip(h.ev, &h.ip_len);
         if (h.time == TR_TIME_NONE)
             h.time = tr_event_time(h.ev);
@@ -1359,12 +1277,12 @@ tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection
         h.key = (++r->serial << 1) | 1u; /* a correlation: its own hit */
         h.outcome = OUT_OBSERVED;
         if (h.time == TR_TIME_NONE)
-            h.time = d->last;
+            h.time = last;
     }
-    h.strong = d->rule->level >= TR_LEVEL_HIGH && h.outcome != OUT_FAILED;
+    h.strong = rule->level >= TR_LEVEL_HIGH && h.outcome != OUT_FAILED;
     bool new_event = h.key != r->last_event_key;
     r->last_event_key = h.key;
-    uint64_t mask = sections_of(r, d->rule), fresh = 0;
+    uint64_t mask = sections_of(r, rule), fresh = 0;
     for (size_t i = 0; i < r->nsec; i++) {
         if (!(mask >> i & 1u))
             continue;
@@ -1405,6 +1323,21 @@ tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection
     if (h.server != SIZE_MAX)
         update_verdict(r, &r->servers[h.server]);
     return r->incomplete ? TR_ERR_NOMEM : TR_OK;
+}
+
+tr_status tr_exchange_report_detection(tr_exchange_report *r, const tr_detection *d)
+{
+    return d ? add_hit(r, d->rule, d->event, d->time, d->last, SIZE_MAX) : TR_OK;
+}
+
+tr_status tr_exchange_report_finding(tr_exchange_report *r, const tr_finding *f)
+{
+    if (!f)
+        return TR_OK;
+    size_t server = SIZE_MAX;
+    if (strcmp(f->host, TR_HOST_UNKNOWN) != 0)
+        server = server_get(r, f->host_name, strlen(f->host_name));
+    return add_hit(r, f->rule, f->event, f->time, f->last, server);
 }
 
 /* ---------------------------------------------------------------- writing: shared */

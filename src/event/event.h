@@ -29,6 +29,7 @@
 
 #include "traccia.h"
 #include "../util/arena.h"
+#include "../util/strbuf.h"
 #include "names.h"
 
 #define TR_EVENT_MAX_FIELDS 16384u /* fields per event; more is reported as a limit */
@@ -106,5 +107,13 @@ static inline char *tr_builder_copy(tr_builder *b, const char *s, size_t len)
 {
     return tr_arena_strndup(&b->arena, s, len);
 }
+
+/* A relocatable copy of ev appended to out (freeze.c): *where gets its
+ * offset from out->data + base (8-aligned relative to base). Returns false
+ * when out of memory. */
+bool tr_event_freeze(const tr_event *ev, tr_strbuf *out, size_t base, size_t *where);
+/* The copy at base + at, where the bytes [base, base + len) now are (base
+ * 8-aligned), made an event in place; NULL when the block is not one. */
+const tr_event *tr_event_thaw(char *base, size_t at, size_t len);
 
 #endif

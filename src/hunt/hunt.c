@@ -1,22 +1,30 @@
 /*
- * hunt.c — a hunt: every file under the given paths, read and matched
- * against a compiled ruleset by a pool of threads, with every output in
- * the same order whatever the thread count (tr_hunt_run in traccia.h).
+ * hunt.c — a hunt: every file under the given paths, read and run through
+ * the detector table by a pool of threads, every finding handed to the sink
+ * table in the same order whatever the thread count (tr_hunt_run in
+ * traccia.h; the tables in pipeline.h).
  *
  * How order is kept: the calling thread walks the paths into a list of
  * files (tr_scan_list, so the walk's order and diagnostics are those of
- * tr_scan_path). Workers take files in list order; each file's detections
- * (JSON lines, CSV rows) and diagnostics go to that file's own buffers;
- * the calling thread writes the buffers of file 0, 1, 2... as they
- * complete. A buffer that grows past SPILL_BYTES moves to an unlinked
- * temporary file, and workers stay at most LOOKAHEAD files ahead of the
- * writer, so memory does not grow with the input.
+ * tr_scan_path); the sinks plan each file (the case skips what it holds
+ * unchanged). Workers take files (or parts of a large EVTX file) in list
+ * order; each job's findings, copied out of their events into relocatable
+ * frames (finding.c), and its diagnostics go to the job's own buffers; the
+ * calling thread replays the buffers of job 0, 1, 2... as they complete,
+ * handing each file's start, findings and end to every sink. A buffer that
+ * grows past SPILL_BYTES moves to an unlinked temporary file, and workers
+ * stay at most LOOKAHEAD jobs ahead of the writer, so memory does not grow
+ * with the input. At the end of input the detectors' states are merged
+ * into the first worker's and flushed (correlations still pending), then
+ * the sinks close.
  *
- * Owns: the file list, the per-file buffers, the workers (each with its
- * own scanner, matcher, indicator matcher and sighting log, and counters,
- * merged into the result at the end).
- * The ruleset is borrowed, read-only and shared.
+ * Owns: the file list, the per-job buffers, the workers (each with its own
+ * scanner, one state per detector, and counters, merged into the result at
+ * the end), the sinks' states. The ruleset and indicator set are borrowed,
+ * read-only and shared.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -24,19 +32,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../util/alloc.h"
 #include "../util/hash.h"
+#include "../util/sha256.h"
 #include "../util/strbuf.h"
+#include "frame.h"
+#include "pipeline.h"
 #include "traccia.h"
 
-#define SPILL_BYTES (8u << 20)   /* a file's buffered output beyond this goes to a temporary file */
-#define LOOKAHEAD_PER_THREAD 4   /* files a worker may finish ahead of the writer, per thread */
-#define MAX_COMPUTERS 4096       /* distinct computer names counted; the rest as "other" */
+#define SPILL_BYTES (8u << 20)   /* a job's buffered findings beyond this go to a temporary file */
+#define LOOKAHEAD_PER_THREAD 4   /* jobs a worker may finish ahead of the writer, per thread */
+#define MAX_COMPUTERS 4096       /* distinct hosts counted; the rest as "other" */
 #define PART_MIN (64ull << 20)   /* EVTX files larger than this are read in parts, in parallel */
 #define PART_BYTES (16ull << 20) /* bytes of chunks per part (256 chunks) */
+#define MAX_DETECTORS 16
+#define MAX_SINKS 16
+#define MAX_FILE_SOURCES 1024    /* host and channel rows kept per file */
 
 typedef struct outbuf {
     tr_strbuf mem;
@@ -48,14 +63,19 @@ typedef struct job {
     char *path;
     uint64_t from, to; /* a part of an EVTX file (tr_scan_path_range); 0, 0: the whole file */
     size_t file;      /* index of the file it belongs to (parts of one file share it) */
+    uint64_t size;    /* the file's size and mtime when listed */
+    int64_t mtime;
+    uint64_t resume_from; /* records before this offset are not hunted (the plan) */
     uint64_t damaged; /* files_damaged the job's scan counted (parts: merged per file at the end) */
+    uint64_t skipped; /* files_skipped the job's scan counted */
+    uint64_t events;  /* events hunted */
+    char *why;        /* the first warning or error said about the file */
     int state;        /* 0 waiting, 1 running, 2 done */
-    outbuf json, csv;
+    outbuf frames;    /* findings and source counts, in order */
     tr_strbuf diags;  /* records: severity byte, path, where, reason, each NUL-terminated */
 } job;
-
 typedef struct counts {
-    uint64_t detections, filtered_out;
+    uint64_t detections, filtered_out, sightings;
     uint64_t per_level[TR_LEVEL_CRITICAL + 1];
     uint64_t *per_rule;
     tr_time first, last;
@@ -68,22 +88,49 @@ typedef struct counts {
 
 typedef struct hunt hunt;
 
+/* The detectors and sinks this hunt runs (the tables' wanted rows). */
+typedef struct stage {
+    const tr_detector_ops *det[MAX_DETECTORS];
+    size_t ndet;
+    const tr_sink_ops *sink[MAX_SINKS];
+    void *sink_state[MAX_SINKS];
+    size_t nsink;
+    bool with_event; /* a sink wants findings to carry their event */
+    bool hash;       /* a sink wants each file's SHA-256 */
+} stage;
+
+struct tr_emit {
+    hunt *h;
+    struct worker *w;
+    job *j;            /* the job whose buffer gets the frames; NULL: straight to the sinks */
+};
+
 typedef struct worker {
     hunt *h;
     pthread_t thread;
     tr_scan *scan;
-    tr_matcher *matcher;
-    tr_ioc_matcher *ioc;    /* with indicators */
-    tr_sighting_log *log;   /* this worker's sightings, merged at the end */
-    uint64_t sightings;
+    void *det[MAX_DETECTORS]; /* one state per detector */
     counts c;
     job *cur;
     int failed;
 } worker;
 
+/* The file the writer is handing over: its sources and hash so far. */
+typedef struct file_acc {
+    tr_hunt_file f;
+    tr_hunt_source src[MAX_FILE_SOURCES];
+    char names[MAX_FILE_SOURCES][3][256]; /* host, key, channel copies */
+    tr_sha256 sha;
+    bool hashing;
+    char hex[TR_SHA256_HEX_SIZE];
+    char *why;
+} file_acc;
+
 struct hunt {
     const tr_hunt_options *o;
+    tr_hunt_result *res;
     size_t nrules;
+    stage st;
     job *jobs;
     size_t njobs, capjobs, nfiles;
     pthread_mutex_t lock;
@@ -95,15 +142,17 @@ struct hunt {
     unsigned nworkers;
     atomic_uint_fast64_t events, detections, files_done, bytes;
     int nomem;
+    /* the writer's */
+    tr_strbuf scratch; /* a frame read back from a spill file, or a finding handed over directly */
+    file_acc *acc;
+    unsigned sink_failed; /* bit i: sink i failed, gets nothing more */
 };
 
 /* ---------------------------------------------------------------- buffers */
 
-static void out_write(outbuf *b, const char *data, size_t len)
+/* After a frame was appended: a buffer past SPILL_BYTES goes to disk. */
+static void out_settle(outbuf *b)
 {
-    if (b->failed)
-        return;
-    tr_strbuf_append(&b->mem, data, len);
     if (tr_strbuf_failed(&b->mem)) {
         b->failed = 1;
         return;
@@ -117,40 +166,62 @@ static void out_write(outbuf *b, const char *data, size_t len)
     }
 }
 
-/* Copies the buffer to `out` and frees it; 0 or -1 on a write error. */
-static int out_flush(outbuf *b, FILE *out)
+static void out_free(outbuf *b)
 {
-    int rc = b->failed ? -1 : 0;
-    if (b->spill) {
-        char chunk[65536];
-        size_t n;
-        rewind(b->spill);
-        while ((n = fread(chunk, 1, sizeof chunk, b->spill)) > 0)
-            if (out && fwrite(chunk, 1, n, out) != n)
-                rc = -1;
+    if (b->spill)
         fclose(b->spill);
-        b->spill = NULL;
-    }
-    if (out && b->mem.len && fwrite(b->mem.data, 1, b->mem.len, out) != b->mem.len)
-        rc = -1;
+    b->spill = NULL;
     tr_strbuf_free(&b->mem);
-    return rc;
 }
 
-/* A FILE that appends to an outbuf: the detection writers write to FILEs. */
-static ssize_t cookie_write(void *c, const char *buf, size_t size)
+/* ---------------------------------------------------------------- the sinks */
+
+/* Says that sink `s` failed (once per sink: after a failure it gets nothing). */
+static void say_sink_failed(hunt *h, const tr_sink_ops *s, tr_status rc, const char *path)
 {
-    out_write(c, buf, size);
-    return (ssize_t)size;
+    if (s == &tr_sink_case)
+        h->res->case_failed = 1;
+    else
+        h->res->write_failed = 1;
+    if (!h->o->on_diag)
+        return;
+    char reason[768];
+    const char *extra = s == &tr_sink_case ? tr_case_error(h->o->case_store) : "";
+    snprintf(reason, sizeof reason, "writing the %s output failed: %s%s%s", s->name, tr_strerror(rc),
+             *extra ? ": " : "", extra);
+    tr_diag d = {TR_SEV_ERROR, path ? path : "", "", reason};
+    h->o->on_diag(h->o->user, &d);
 }
 
-static FILE *out_stream(outbuf *b)
+static void sink_error(hunt *h, size_t i, tr_status rc, const char *path)
 {
-    cookie_io_functions_t io = {.write = cookie_write};
-    FILE *f = fopencookie(b, "w", io);
-    if (f)
-        setvbuf(f, NULL, _IOFBF, 1 << 16);
-    return f;
+    if (h->sink_failed & (1u << i))
+        return;
+    h->sink_failed |= 1u << i;
+    say_sink_failed(h, h->st.sink[i], rc, path);
+}
+
+static void sinks_finding(hunt *h, const tr_finding *f)
+{
+    for (size_t i = 0; i < h->st.nsink; i++) {
+        if (h->sink_failed & (1u << i))
+            continue;
+        tr_status rc = h->st.sink[i]->finding(h->st.sink_state[i], f);
+        if (rc != TR_OK)
+            sink_error(h, i, rc, f->origin.path);
+    }
+}
+
+static void sinks_file(hunt *h, const tr_hunt_file *f, bool end)
+{
+    for (size_t i = 0; i < h->st.nsink; i++) {
+        tr_status (*fn)(void *, const tr_hunt_file *) = end ? h->st.sink[i]->file_end : h->st.sink[i]->file_begin;
+        if (!fn || (h->sink_failed & (1u << i)))
+            continue;
+        tr_status rc = fn(h->st.sink_state[i], f);
+        if (rc != TR_OK)
+            sink_error(h, i, rc, f->path);
+    }
 }
 
 /* ---------------------------------------------------------------- counting */
@@ -174,13 +245,25 @@ static void counts_free(counts *c)
     tr_free(c->per_rule);
 }
 
+/* Counts n findings on the host named name[0..len) (merged by tr_host_key;
+ * the longest spelling is the one shown). */
 static void count_computer(counts *c, const char *name, size_t len, uint64_t n)
 {
-    uint32_t mask = MAX_COMPUTERS * 2 - 1, h = tr_name_hash(name, len) & mask;
+    char key[TR_HOST_KEY_MAX];
+    size_t klen = tr_host_key(name, len, key);
+    uint32_t mask = MAX_COMPUTERS * 2 - 1, h = tr_name_hash(key, klen) & mask;
     while (c->comp_slots[h]) {
         tr_hunt_count *e = &c->comp[c->comp_slots[h] - 1];
-        if (strlen(e->name) == len && strncasecmp(e->name, name, len) == 0) {
+        char ek[TR_HOST_KEY_MAX];
+        if (tr_host_key(e->name, strlen(e->name), ek) == klen && memcmp(ek, key, klen) == 0) {
             e->count += n;
+            if (len > strlen(e->name)) {
+                char *longer = tr_strndup(name, len);
+                if (longer) {
+                    tr_free(e->name);
+                    e->name = longer;
+                }
+            }
             return;
         }
         h = (h + 1) & mask;
@@ -234,69 +317,118 @@ static int passes(const tr_hunt_filter *f, const tr_detection *d)
     return 1;
 }
 
-/* ---------------------------------------------------------------- workers */
+/* ---------------------------------------------------------------- workers: emitting */
 
-typedef struct file_out {
-    worker *w;
-    FILE *json, *csv;
-} file_out;
-
-static void on_detection(void *user, const tr_detection *d)
+void tr_emit_detection(tr_emit *e, const tr_detection *d)
 {
-    file_out *fo = user;
-    worker *w = fo->w;
-    const tr_hunt_options *o = w->h->o;
+    worker *w = e->w;
+    hunt *h = e->h;
+    const tr_hunt_options *o = h->o;
     if (!passes(&o->filter, d)) {
         w->c.filtered_out++;
         return;
     }
     counts *c = &w->c;
     c->detections++;
-    atomic_fetch_add(&w->h->detections, 1);
+    atomic_fetch_add(&h->detections, 1);
     c->per_level[d->rule->level >= 0 && d->rule->level <= TR_LEVEL_CRITICAL ? d->rule->level : 0]++;
-    if (d->rule->kind == TR_RULE_INDICATOR) { /* its index counts in the indicator set */
-        w->sightings++;
-        if (w->log && tr_sighting_log_add(w->log, d) != TR_OK)
-            w->failed = 1;
-    } else if (d->rule->index < w->h->nrules) {
+    if (d->rule->kind == TR_RULE_INDICATOR) /* its index counts in the indicator set */
+        c->sightings++;
+    else if (d->rule->index < h->nrules)
         c->per_rule[d->rule->index]++;
-    }
     if (d->time != TR_TIME_NONE) {
         if (c->first == TR_TIME_NONE || d->time < c->first)
             c->first = d->time;
         if (c->last == TR_TIME_NONE || d->time > c->last)
             c->last = d->time;
     }
-    /* the host: Windows events name it; web and Exchange logs, their server */
-    static const char *const host_fields[] = {"Computer", "s-computername", "ServerHostName", "ServerName",
-                                              "s-ip"};
-    const tr_field *comp = NULL;
-    for (size_t k = 0; d->event && !comp && k < sizeof host_fields / sizeof host_fields[0]; k++)
-        comp = tr_event_get(d->event, host_fields[k], strlen(host_fields[k]));
-    if (comp && comp->value.str && comp->value.len)
-        count_computer(c, comp->value.str, comp->value.len, 1);
-    else
-        count_computer(c, "(unknown)", 9, 1);
-    if (fo->json && tr_detection_write_json(fo->json, d) != TR_OK)
+    tr_finding f;
+    tr_finding_from_detection(&f, d);
+    count_computer(c, f.host_name, strlen(f.host_name), 1);
+    if (!h->st.nsink)
+        return;
+    if (e->j) { /* to the job's buffer, for the writer */
+        outbuf *b = &e->j->frames;
+        if (b->failed)
+            return;
+        if (!tr_finding_freeze(&f, h->st.with_event, &b->mem))
+            b->failed = 1;
+        out_settle(b);
+        return;
+    }
+    /* end of input, on the calling thread: straight to the sinks, through
+     * the same copy, so that a sink sees one kind of finding */
+    const tr_finding *copy;
+    tr_strbuf_clear(&h->scratch);
+    if (!tr_finding_freeze(&f, h->st.with_event, &h->scratch) ||
+        !tr_finding_thaw(h->scratch.data, h->scratch.len, &copy)) {
         w->failed = 1;
-    if (fo->csv && tr_detection_write_csv(fo->csv, d) != TR_OK)
-        w->failed = 1;
+        return;
+    }
+    sinks_finding(h, copy);
 }
+
+void tr_emit_detection_fn(void *user, const tr_detection *d) { tr_emit_detection(user, d); }
+
+static void put_cstr(tr_strbuf *b, const char *s)
+{
+    tr_strbuf_append(b, s ? s : "", s ? strlen(s) : 0);
+    tr_strbuf_putc(b, '\0');
+}
+
+/* Source frame: header, events, first, last, format pointer, then host,
+ * key, channel flag byte and channel, NUL-terminated. */
+void tr_emit_source(tr_emit *e, const tr_hunt_source *s)
+{
+    if (!e->j || e->j->frames.failed)
+        return;
+    tr_strbuf *b = &e->j->frames.mem;
+    static const char zeros[8];
+    if (b->len & 7u)
+        tr_strbuf_append(b, zeros, 8 - (b->len & 7u));
+    size_t base = b->len;
+    uint32_t hdr[2] = {0, TR_FRAME_SOURCE};
+    tr_strbuf_append(b, (const char *)hdr, sizeof hdr);
+    uint64_t nums[3] = {s->events, (uint64_t)s->first, (uint64_t)s->last};
+    tr_strbuf_append(b, (const char *)nums, sizeof nums);
+    tr_strbuf_append(b, (const char *)&s->format, sizeof s->format);
+    put_cstr(b, s->host);
+    put_cstr(b, s->host_key);
+    tr_strbuf_putc(b, s->channel ? 1 : 0);
+    put_cstr(b, s->channel);
+    if (b->len & 7u)
+        tr_strbuf_append(b, zeros, 8 - (b->len & 7u));
+    if (!tr_strbuf_failed(b)) {
+        uint32_t total = (uint32_t)(b->len - base);
+        memcpy(b->data + base, &total, sizeof total);
+    }
+    out_settle(&e->j->frames);
+}
+
+/* ---------------------------------------------------------------- workers */
 
 typedef struct batch_ctx {
     worker *w;
-    file_out *fo;
+    tr_emit emit;
 } batch_ctx;
 
 static int on_batch(void *user, const tr_batch *b)
 {
     batch_ctx *bc = user;
+    worker *w = bc->w;
+    const stage *st = &w->h->st;
+    uint64_t resume = w->cur ? w->cur->resume_from : 0, n = 0;
     for (size_t i = 0; i < b->count; i++) {
-        tr_matcher_event(bc->w->matcher, b->events[i], on_detection, bc->fo);
-        if (bc->w->ioc) /* the indicator sweep, in the same pass */
-            tr_ioc_matcher_event(bc->w->ioc, b->events[i], on_detection, bc->fo);
+        const tr_event *ev = b->events[i];
+        if (resume && tr_event_origin(ev)->offset < resume)
+            continue; /* a grown log: the case holds this part already */
+        for (size_t k = 0; k < st->ndet; k++)
+            st->det[k]->event(w->det[k], ev, &bc->emit);
+        n++;
     }
-    atomic_fetch_add(&bc->w->h->events, b->count);
+    if (w->cur)
+        w->cur->events += n;
+    atomic_fetch_add(&w->h->events, n);
     return 0;
 }
 
@@ -311,13 +443,19 @@ static void on_diag(void *user, const tr_diag *d)
     tr_strbuf_append(&j->diags, d->path, strlen(d->path) + 1);
     tr_strbuf_append(&j->diags, d->where, strlen(d->where) + 1);
     tr_strbuf_append(&j->diags, d->reason, strlen(d->reason) + 1);
+    if (!j->why && d->severity >= TR_SEV_WARNING) {
+        size_t wl = strlen(d->where);
+        j->why = tr_malloc(wl + strlen(d->reason) + 3);
+        if (j->why)
+            sprintf(j->why, "%s%s%s", d->where, wl ? ": " : "", d->reason);
+    }
 }
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     hunt *h = w->h;
-    batch_ctx bc = {w, NULL};
+    batch_ctx bc = {w, {h, w, NULL}};
     tr_scan_options so = {.on_batch = on_batch, .on_diag = on_diag, .user = &bc, .flags = h->o->scan_flags};
     if (tr_scan_create(&w->scan, &so) != TR_OK) {
         w->failed = 1;
@@ -340,28 +478,22 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&h->lock);
 
         w->cur = j;
-        file_out fo = {w, NULL, NULL};
-        if (h->o->jsonl && !(fo.json = out_stream(&j->json)))
-            j->json.failed = 1; /* said at the end: writing the findings failed */
-        if (h->o->csv && !(fo.csv = out_stream(&j->csv)))
-            j->csv.failed = 1;
-        bc.fo = &fo;
-        uint64_t before = tr_scan_get_stats(w->scan)->bytes_read;
-        uint64_t damaged_before = tr_scan_get_stats(w->scan)->files_damaged;
+        bc.emit.j = j;
+        const tr_scan_stats *ss = tr_scan_get_stats(w->scan);
+        uint64_t before = ss->bytes_read, damaged_before = ss->files_damaged, skipped_before = ss->files_skipped;
         tr_status rc = j->from || j->to ? tr_scan_path_range(w->scan, j->path, j->from, j->to)
                                         : tr_scan_path(w->scan, j->path);
-        j->damaged = tr_scan_get_stats(w->scan)->files_damaged - damaged_before;
-        if (j == &h->jobs[h->njobs - 1])
-            tr_matcher_flush(w->matcher, on_detection, &fo); /* correlations: one thread, see tr_hunt_run */
-        if (fo.json)
-            fclose(fo.json);
-        if (fo.csv)
-            fclose(fo.csv);
-        atomic_fetch_add(&h->bytes, tr_scan_get_stats(w->scan)->bytes_read - before);
+        j->damaged = ss->files_damaged - damaged_before;
+        j->skipped = ss->files_skipped - skipped_before;
+        for (size_t k = 0; k < h->st.ndet; k++)
+            if (h->st.det[k]->end_of_file)
+                h->st.det[k]->end_of_file(w->det[k], &bc.emit);
+        atomic_fetch_add(&h->bytes, ss->bytes_read - before);
         /* progress counts files: a file read in parts is done with its last part */
         if (j == &h->jobs[h->njobs - 1] || j[1].file != j->file)
             atomic_fetch_add(&h->files_done, 1);
         w->cur = NULL;
+        bc.emit.j = NULL;
 
         pthread_mutex_lock(&h->lock);
         j->state = 2;
@@ -409,6 +541,237 @@ static void progress(hunt *h, double t0)
     h->o->on_progress(h->o->user, &p);
 }
 
+/* Reads the next frame of a job's buffer: from the spill file first, then
+ * from memory. Returns its bytes (8-aligned) and length, NULL at the end. */
+typedef struct frame_reader {
+    outbuf *b;
+    size_t pos;    /* in b->mem */
+    bool in_spill;
+    int failed;
+} frame_reader;
+
+static char *next_frame(hunt *h, frame_reader *r, size_t *len)
+{
+    outbuf *b = r->b;
+    if (r->in_spill) {
+        uint32_t hdr[2];
+        if (fread(hdr, 1, sizeof hdr, b->spill) == sizeof hdr) {
+            if (hdr[0] < sizeof hdr || (hdr[0] & 7u)) {
+                r->failed = 1;
+                return NULL;
+            }
+            tr_strbuf_clear(&h->scratch);
+            if (!tr_strbuf_reserve(&h->scratch, hdr[0])) {
+                r->failed = 1;
+                return NULL;
+            }
+            memcpy(h->scratch.data, hdr, sizeof hdr);
+            if (fread(h->scratch.data + sizeof hdr, 1, hdr[0] - sizeof hdr, b->spill) != hdr[0] - sizeof hdr) {
+                r->failed = 1;
+                return NULL;
+            }
+            h->scratch.len = hdr[0];
+            *len = hdr[0];
+            return h->scratch.data;
+        }
+        r->in_spill = false;
+    }
+    r->pos = (r->pos + 7u) & ~(size_t)7u;
+    if (r->pos + 8 > b->mem.len)
+        return NULL;
+    uint32_t total;
+    memcpy(&total, b->mem.data + r->pos, sizeof total);
+    if (total < 8 || total > b->mem.len - r->pos) {
+        r->failed = 1;
+        return NULL;
+    }
+    char *f = b->mem.data + r->pos;
+    r->pos += total;
+    *len = total;
+    return f;
+}
+
+/* A source frame into the file's table, merged by host, format and channel. */
+static void add_source(file_acc *a, const char *frame, size_t len)
+{
+    if (len < 8 + 24 + sizeof(char *) + 4)
+        return;
+    uint64_t nums[3];
+    const char *format;
+    memcpy(nums, frame + 8, sizeof nums);
+    memcpy(&format, frame + 32, sizeof format);
+    const char *p = frame + 32 + sizeof format, *end = frame + len;
+    const char *host = p;
+    p += strnlen(p, (size_t)(end - p)) + 1;
+    if (p >= end)
+        return;
+    const char *key = p;
+    p += strnlen(p, (size_t)(end - p)) + 1;
+    if (p + 1 >= end)
+        return;
+    int has_channel = *p++;
+    const char *channel = has_channel ? p : NULL;
+    tr_hunt_source *s = NULL;
+    for (size_t i = 0; i < a->f.nsources && !s; i++) {
+        tr_hunt_source *x = &a->src[i];
+        if (x->format == format && strcmp(x->host_key, key) == 0 &&
+            (channel ? x->channel && strcmp(x->channel, channel) == 0 : !x->channel))
+            s = x;
+    }
+    if (!s) {
+        if (a->f.nsources == MAX_FILE_SOURCES)
+            return;
+        size_t i = a->f.nsources++;
+        s = &a->src[i];
+        snprintf(a->names[i][0], 256, "%s", host);
+        snprintf(a->names[i][1], 256, "%s", key);
+        snprintf(a->names[i][2], 256, "%s", channel ? channel : "");
+        *s = (tr_hunt_source){a->names[i][0], a->names[i][1], format, channel ? a->names[i][2] : NULL, 0,
+                              TR_TIME_NONE, TR_TIME_NONE};
+    } else if (strlen(host) > strlen(s->host)) {
+        size_t i = (size_t)(s - a->src);
+        snprintf(a->names[i][0], 256, "%s", host);
+    }
+    s->events += nums[0];
+    tr_time first = (tr_time)nums[1], last = (tr_time)nums[2];
+    if (first != TR_TIME_NONE && (s->first == TR_TIME_NONE || first < s->first))
+        s->first = first;
+    if (last != TR_TIME_NONE && (s->last == TR_TIME_NONE || last > s->last))
+        s->last = last;
+}
+
+/* Hashes bytes [from, to) of the file (to 0: to its end) into a->sha. */
+static void hash_range(hunt *h, file_acc *a, const char *path, uint64_t from, uint64_t to)
+{
+    if (!a->hashing)
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        a->hashing = false;
+        return;
+    }
+    enum { CHUNK = 1 << 20 };
+    tr_strbuf_clear(&h->scratch);
+    if (!tr_strbuf_reserve(&h->scratch, CHUNK)) {
+        a->hashing = false;
+        close(fd);
+        return;
+    }
+    uint64_t at = from;
+    for (;;) {
+        size_t want = CHUNK;
+        if (to && to - at < want)
+            want = (size_t)(to - at);
+        if (!want)
+            break;
+        ssize_t n = pread(fd, h->scratch.data, want, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            a->hashing = false;
+            break;
+        }
+        if (n == 0)
+            break;
+        tr_sha256_update(&a->sha, h->scratch.data, (size_t)n);
+        a->f.hashed += (uint64_t)n;
+        at += (uint64_t)n;
+    }
+    close(fd);
+}
+
+static void file_begin(hunt *h, job *j)
+{
+    file_acc *a = h->acc;
+    memset(&a->f, 0, sizeof a->f);
+    a->f.path = j->path;
+    a->f.size = j->size;
+    a->f.mtime = j->mtime;
+    a->f.resume_from = j->resume_from;
+    a->f.first = a->f.last = TR_TIME_NONE;
+    a->f.sources = a->src;
+    a->hashing = h->st.hash;
+    tr_free(a->why);
+    a->why = NULL;
+    if (a->hashing)
+        tr_sha256_init(&a->sha);
+    sinks_file(h, &a->f, false);
+}
+
+static void file_end(hunt *h, job *first, job *last)
+{
+    file_acc *a = h->acc;
+    uint64_t damaged = 0, skipped = 0;
+    for (job *j = first; j <= last; j++) {
+        damaged += j->damaged;
+        skipped += j->skipped;
+        a->f.events += j->events;
+        if (!a->why && j->why)
+            a->why = j->why, j->why = NULL;
+    }
+    a->f.status = skipped ? TR_HUNT_FILE_SKIPPED : damaged ? TR_HUNT_FILE_DAMAGED : TR_HUNT_FILE_READ;
+    a->f.why = a->why;
+    for (size_t i = 0; i < a->f.nsources; i++) {
+        const tr_hunt_source *s = &a->src[i];
+        if (!a->f.format)
+            a->f.format = s->format;
+        if (s->first != TR_TIME_NONE && (a->f.first == TR_TIME_NONE || s->first < a->f.first))
+            a->f.first = s->first;
+        if (s->last != TR_TIME_NONE && (a->f.last == TR_TIME_NONE || s->last > a->f.last))
+            a->f.last = s->last;
+    }
+    if (a->hashing) {
+        uint8_t digest[TR_SHA256_DIGEST_SIZE];
+        tr_sha256_final(&a->sha, digest);
+        tr_sha256_hex(digest, a->hex);
+        a->f.sha256 = a->hex;
+    }
+    sinks_file(h, &a->f, true);
+}
+
+/* Hands one completed job over: its diagnostics, then (file start) the
+ * file to the sinks, its frames, and (file end) the file's summary. */
+static int emit_job(hunt *h, job *j)
+{
+    int failed = 0;
+    replay_diags(h, j);
+    bool first = j == h->jobs || j[-1].file != j->file;
+    bool last = j == &h->jobs[h->njobs - 1] || j[1].file != j->file;
+    if (h->st.nsink) {
+        if (first)
+            file_begin(h, j);
+        hash_range(h, h->acc, j->path, j->from, j->to);
+        frame_reader r = {&j->frames, 0, j->frames.spill != NULL, 0};
+        if (r.in_spill)
+            rewind(j->frames.spill);
+        char *frame;
+        size_t len;
+        while ((frame = next_frame(h, &r, &len)) != NULL) {
+            uint32_t kind;
+            memcpy(&kind, frame + 4, sizeof kind);
+            const tr_finding *f;
+            if (kind == TR_FRAME_SOURCE)
+                add_source(h->acc, frame, len);
+            else if (kind == TR_FRAME_FINDING && tr_finding_thaw(frame, len, &f))
+                sinks_finding(h, f);
+            else
+                r.failed = 1;
+        }
+        if (r.failed || j->frames.failed) {
+            failed = 1;
+            h->acc->f.incomplete = 1;
+        }
+        if (last) {
+            job *f0 = j;
+            while (f0 > h->jobs && f0[-1].file == j->file)
+                f0--;
+            file_end(h, f0, j);
+        }
+    }
+    out_free(&j->frames);
+    return failed;
+}
+
 static int write_in_order(hunt *h, double t0)
 {
     int failed = 0;
@@ -432,8 +795,7 @@ static int write_in_order(hunt *h, double t0)
             continue;
         }
         pthread_mutex_unlock(&h->lock);
-        replay_diags(h, j);
-        if (out_flush(&j->json, h->o->jsonl) || out_flush(&j->csv, h->o->csv))
+        if (emit_job(h, j))
             failed = 1;
         pthread_mutex_lock(&h->lock);
         h->next_emit++;
@@ -446,7 +808,8 @@ static int write_in_order(hunt *h, double t0)
 
 /* ---------------------------------------------------------------- the run */
 
-static tr_status push_job(hunt *h, const char *path, uint64_t from, uint64_t to)
+static tr_status push_job(hunt *h, const char *path, uint64_t from, uint64_t to, uint64_t size, int64_t mtime,
+                          uint64_t resume_from)
 {
     if (h->njobs == h->capjobs) {
         size_t cap = h->capjobs ? h->capjobs * 2 : 256;
@@ -464,34 +827,50 @@ static tr_status push_job(hunt *h, const char *path, uint64_t from, uint64_t to)
     j->from = from;
     j->to = to;
     j->file = h->nfiles;
+    j->size = size;
+    j->mtime = mtime;
+    j->resume_from = resume_from;
     tr_strbuf_init(&j->diags);
+    tr_strbuf_init(&j->frames.mem);
     h->njobs++;
     return TR_OK;
 }
 
 /* A large EVTX file (by its signature, not its name) becomes parts of
- * PART_BYTES of chunks; anything else is one job. */
+ * PART_BYTES of chunks; anything else is one job. The sinks plan each file
+ * first: one may leave it out (the case holds it unchanged) or have only its
+ * new records hunted. */
 static tr_status add_job(void *user, const char *path)
 {
     hunt *h = user;
     uint64_t size = 0;
+    int64_t mtime = 0;
     int evtx = 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        size = (uint64_t)sb.st_size;
+        mtime = (int64_t)sb.st_mtime;
+    }
+    tr_hunt_plan plan = {0, 0};
+    for (size_t i = 0; i < h->st.nsink; i++)
+        if (h->st.sink[i]->plan)
+            h->st.sink[i]->plan(h->st.sink_state[i], path, size, mtime, &plan);
+    if (plan.skip)
+        return TR_OK;
     FILE *f = fopen(path, "rb");
     if (f) {
         char magic[8];
         evtx = fread(magic, 1, 8, f) == 8 && memcmp(magic, "ElfFile", 8) == 0;
-        if (evtx && fseeko(f, 0, SEEK_END) == 0)
-            size = (uint64_t)ftello(f);
         fclose(f);
     }
     tr_status rc;
     if (!evtx || size <= PART_MIN) {
-        rc = push_job(h, path, 0, 0);
+        rc = push_job(h, path, 0, 0, size, mtime, plan.resume_from);
     } else {
         uint64_t from = 0, to = 4096 + PART_BYTES; /* the header, then whole chunks */
         rc = TR_OK;
         while (rc == TR_OK && from < size) {
-            rc = push_job(h, path, from, to >= size ? 0 : to);
+            rc = push_job(h, path, from, to >= size ? 0 : to, size, mtime, plan.resume_from);
             from = to;
             to += PART_BYTES;
         }
@@ -535,9 +914,59 @@ static void merge_stats(tr_scan_stats *into, const tr_scan_stats *s)
     into->last_time = last;
 }
 
-static int has_correlations(const tr_ruleset *rs)
+static void stage_setup(hunt *h)
 {
-    return tr_ruleset_get_stats(rs)->correlations > 0;
+    const tr_hunt_options *o = h->o;
+    for (size_t i = 0; tr_detectors[i] && h->st.ndet < MAX_DETECTORS; i++)
+        if (tr_detectors[i]->wanted(o))
+            h->st.det[h->st.ndet++] = tr_detectors[i];
+    for (size_t i = 0; tr_sinks[i] && h->st.nsink < MAX_SINKS; i++)
+        if (tr_sinks[i]->wanted(o)) {
+            h->st.sink[h->st.nsink++] = tr_sinks[i];
+            h->st.with_event |= (tr_sinks[i]->needs & TR_SINK_EVENT) != 0;
+            h->st.hash |= (tr_sinks[i]->needs & TR_SINK_HASH) != 0;
+        }
+}
+
+/* Opens the sinks in table order. One that cannot open is said and left
+ * out; the case cannot be left out (the hunt would not be what was asked):
+ * its failure, or running out of memory, stops the hunt. */
+static tr_status sinks_open(hunt *h)
+{
+    size_t k = 0;
+    tr_status fatal = TR_OK;
+    for (size_t i = 0; i < h->st.nsink; i++) {
+        void *state = NULL;
+        tr_status rc = h->st.sink[i]->open(&state, h->o, h->res);
+        if (rc != TR_OK) {
+            say_sink_failed(h, h->st.sink[i], rc, "");
+            if (h->st.sink[i] == &tr_sink_case || rc == TR_ERR_NOMEM)
+                fatal = rc;
+            continue;
+        }
+        h->st.sink[k] = h->st.sink[i];
+        h->st.sink_state[k++] = state;
+    }
+    h->st.nsink = k;
+    return fatal;
+}
+
+static void sinks_close(hunt *h, int ok)
+{
+    for (size_t i = 0; i < h->st.nsink; i++) {
+        tr_status rc = h->st.sink[i]->close(h->st.sink_state[i], h->res, ok);
+        if (rc != TR_OK)
+            sink_error(h, i, rc, "");
+    }
+    h->st.nsink = 0;
+}
+
+static bool ordered(const hunt *h)
+{
+    for (size_t i = 0; i < h->st.ndet; i++)
+        if (h->st.det[i]->ordered && h->st.det[i]->ordered(h->o))
+            return true;
+    return false;
 }
 
 tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t npaths, tr_hunt_result *res)
@@ -551,25 +980,35 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     hunt h;
     memset(&h, 0, sizeof h);
     h.o = o;
+    h.res = res;
     h.nrules = tr_ruleset_count(o->rules);
+    tr_strbuf_init(&h.scratch);
     pthread_mutex_init(&h.lock, NULL);
     pthread_cond_init(&h.changed, NULL);
     tr_status rc = TR_OK;
+    stage_setup(&h);
+    h.acc = tr_calloc(1, sizeof *h.acc);
+    if (!h.acc)
+        rc = TR_ERR_NOMEM;
+    if (rc == TR_OK)
+        rc = sinks_open(&h);
 
-    /* 1. the walk, on this thread: the list of files, in order */
-    tr_scan *lister;
+    /* 1. the walk, on this thread: the list of files, in order, as the sinks plan them */
+    tr_scan *lister = NULL;
     tr_scan_options lo = {.on_diag = list_diag, .user = &h, .flags = o->scan_flags};
-    if (tr_scan_create(&lister, &lo) != TR_OK)
-        return TR_ERR_NOMEM;
+    if (rc == TR_OK && tr_scan_create(&lister, &lo) != TR_OK)
+        rc = TR_ERR_NOMEM;
     for (size_t i = 0; i < npaths && rc == TR_OK; i++) {
         tr_status r = tr_scan_list(lister, paths[i], add_job, &h);
         if (r == TR_ERR_NOMEM)
             rc = r;
     }
-    merge_stats(&res->scan, tr_scan_get_stats(lister));
-    tr_scan_destroy(lister);
+    if (lister) {
+        merge_stats(&res->scan, tr_scan_get_stats(lister));
+        tr_scan_destroy(lister);
+    }
 
-    /* 2. the workers */
+    /* 2. the workers, each with its own state of every detector */
     unsigned threads = o->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -577,7 +1016,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     }
     if (threads > 256)
         threads = 256;
-    if (threads > 1 && has_correlations(o->rules)) {
+    if (threads > 1 && ordered(&h)) {
         threads = 1;
         if (o->on_diag) {
             tr_diag d = {TR_SEV_INFO, "", "", "correlation rules need one ordered stream of events: hunting with one thread"};
@@ -588,22 +1027,23 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         threads = (unsigned)h.njobs;
     h.nworkers = threads;
     h.lookahead = (size_t)threads * LOOKAHEAD_PER_THREAD;
-    if (o->csv && fwrite(TR_DETECTION_CSV_HEADER, 1, sizeof TR_DETECTION_CSV_HEADER - 1, o->csv) !=
-                      sizeof TR_DETECTION_CSV_HEADER - 1)
-        res->write_failed = 1;
-    h.workers = tr_calloc(threads, sizeof *h.workers);
-    if (!h.workers)
+    h.workers = rc == TR_OK ? tr_calloc(threads, sizeof *h.workers) : NULL;
+    if (!h.workers && rc == TR_OK)
         rc = TR_ERR_NOMEM;
-    unsigned started = 0;
+    unsigned started = 0, made = 0;
     for (unsigned i = 0; rc == TR_OK && i < threads; i++) {
         worker *w = &h.workers[i];
         w->h = &h;
-        if (counts_init(&w->c, h.nrules) || tr_matcher_create(&w->matcher, o->rules, o->match_flags) != TR_OK ||
-            (o->iocs && (tr_ioc_matcher_create(&w->ioc, o->iocs) != TR_OK ||
-                         tr_sighting_log_create(&w->log, o->iocs) != TR_OK))) {
+        made++;
+        if (counts_init(&w->c, h.nrules)) {
             rc = TR_ERR_NOMEM;
             break;
         }
+        for (size_t k = 0; k < h.st.ndet && rc == TR_OK; k++)
+            if (h.st.det[k]->create(&w->det[k], o) != TR_OK)
+                rc = TR_ERR_NOMEM;
+        if (rc != TR_OK)
+            break;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             rc = TR_ERR_NOMEM;
             break;
@@ -616,7 +1056,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         pthread_cond_broadcast(&h.changed);
         pthread_mutex_unlock(&h.lock);
     }
-    /* 3. this thread writes, in order */
+    /* 3. this thread hands everything to the sinks, in order */
     if (rc == TR_OK && write_in_order(&h, t0))
         res->write_failed = 1;
     for (unsigned i = 0; i < started; i++)
@@ -624,14 +1064,29 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     if (h.nomem)
         rc = TR_ERR_NOMEM;
 
-    /* 4. the result: counters merged */
+    /* 4. end of input: states merged into the first worker's, then flushed */
+    if (rc == TR_OK && made) {
+        worker *w0 = &h.workers[0];
+        for (size_t k = 0; k < h.st.ndet; k++) {
+            const tr_detector_ops *d = h.st.det[k];
+            for (unsigned i = 1; d->merge && i < made; i++)
+                if (d->merge(w0->det[k], h.workers[i].det[k]) != TR_OK)
+                    rc = TR_ERR_NOMEM;
+            if (d->flush) {
+                tr_emit e = {&h, w0, NULL};
+                d->flush(w0->det[k], &e);
+            }
+        }
+    }
+
+    /* 5. the result: counters merged */
     res->per_rule = tr_calloc(h.nrules + 1, sizeof *res->per_rule);
     counts all;
     if (!res->per_rule || counts_init(&all, h.nrules)) {
         rc = TR_ERR_NOMEM;
         memset(&all, 0, sizeof all);
     }
-    for (unsigned i = 0; i < threads && h.workers; i++) {
+    for (unsigned i = 0; i < made; i++) {
         worker *w = &h.workers[i];
         if (w->scan) {
             merge_stats(&res->scan, tr_scan_get_stats(w->scan));
@@ -642,6 +1097,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         if (w->c.per_rule && all.per_rule) {
             res->detections += w->c.detections;
             res->filtered_out += w->c.filtered_out;
+            res->sightings += w->c.sightings;
             for (int l = 0; l <= TR_LEVEL_CRITICAL; l++)
                 res->per_level[l] += w->c.per_level[l];
             for (size_t r = 0; r < h.nrules; r++)
@@ -654,16 +1110,9 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
                 count_computer(&all, w->c.comp[k].name, strlen(w->c.comp[k].name), w->c.comp[k].count);
             all.comp_other += w->c.comp_other;
         }
-        res->sightings += w->sightings;
-        if (w->log) {
-            if (!res->sighting_log)
-                res->sighting_log = w->log, w->log = NULL;
-            else if (tr_sighting_log_merge(res->sighting_log, w->log) != TR_OK)
-                rc = TR_ERR_NOMEM;
-        }
-        tr_sighting_log_destroy(w->log);
-        tr_ioc_matcher_destroy(w->ioc);
-        tr_matcher_destroy(w->matcher);
+        for (size_t k = 0; k < h.st.ndet; k++)
+            if (w->det[k])
+                h.st.det[k]->destroy(w->det[k]);
         counts_free(&w->c);
     }
     if (all.comp) {
@@ -685,17 +1134,25 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
             res->scan.files_damaged -= sum - 1;
         i = k;
     }
+    res->threads = threads;
+    res->seconds = now() - t0;
+
+    /* 6. the sinks close (the case records the run with the counts above) */
+    sinks_close(&h, rc == TR_OK);
     for (size_t i = 0; i < h.njobs; i++) {
         tr_free(h.jobs[i].path);
+        tr_free(h.jobs[i].why);
         tr_strbuf_free(&h.jobs[i].diags);
-        out_flush(&h.jobs[i].json, NULL);
-        out_flush(&h.jobs[i].csv, NULL);
+        out_free(&h.jobs[i].frames);
     }
+    if (h.acc)
+        tr_free(h.acc->why);
+    tr_free(h.acc);
     tr_free(h.jobs);
     tr_free(h.workers);
+    tr_strbuf_free(&h.scratch);
     pthread_mutex_destroy(&h.lock);
     pthread_cond_destroy(&h.changed);
-    res->threads = threads;
     res->seconds = now() - t0;
     return rc;
 }

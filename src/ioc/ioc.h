@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/sha256.h"
 #include "../util/arena.h"
 #include "traccia.h"
 
@@ -251,7 +252,8 @@ typedef struct ioc_hsdb {
 } ioc_hsdb;
 
 struct tr_iocset {
-    tr_arena arena;           /* indicators' strings, expressions, keys */
+    tr_arena arena;
+    tr_sha256 digest;         /* every text loaded, in order (tr_iocset_digest) */           /* indicators' strings, expressions, keys */
     tr_diag_fn on_diag;
     void *user;
     bool compiled;

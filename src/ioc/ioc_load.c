@@ -972,6 +972,9 @@ static int load_json(tr_iocset *set, const char *path, const char *data, size_t 
 
 int ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t len)
 {
+    uint64_t head = (uint64_t)len;
+    tr_sha256_update(&set->digest, &head, sizeof head);
+    tr_sha256_update(&set->digest, data, len);
     size_t i = 0;
     if (len >= 2 && ((unsigned char)data[0] == 0xff || (unsigned char)data[0] == 0xfe) &&
         ((unsigned char)data[1] == 0xfe || (unsigned char)data[1] == 0xff)) {

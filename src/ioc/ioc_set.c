@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 
 #include "../util/alloc.h"
+#include "../util/attack.h"
 #include "../util/hash.h"
 #include "ioc.h"
 
@@ -88,6 +89,7 @@ tr_status tr_iocset_create(tr_iocset **out, const tr_iocset_options *opts)
     if (!set)
         return TR_ERR_NOMEM;
     tr_arena_init(&set->arena, 1u << 20);
+    tr_sha256_init(&set->digest);
     if (opts) {
         set->on_diag = opts->on_diag;
         set->user = opts->user;
@@ -902,11 +904,14 @@ static tr_rule_info *build_info(const tr_iocset *set, size_t i)
     }
     t += (size_t)snprintf(title + t, sizeof title - t, " (%s)", base_name(src->path));
     size_t idl = strlen(id);
-    tr_rule_info *info = tr_malloc(sizeof *info + idl + 1 + t + 1);
+    size_t attack = tr_attack_size(x->tags, x->ntags); /* first: pointers want alignment */
+    tr_rule_info *info = tr_malloc(sizeof *info + attack + idl + 1 + t + 1);
     if (!info)
         return NULL;
     memset(info, 0, sizeof *info);
-    char *p = (char *)(info + 1);
+    tr_attack_fill(info + 1, x->tags, x->ntags, &info->techniques, &info->ntechniques, &info->tactics,
+                   &info->ntactics);
+    char *p = (char *)(info + 1) + attack;
     memcpy(p, id, idl + 1);
     info->id = p;
     p += idl + 1;
@@ -944,4 +949,12 @@ const tr_rule_info *tr_iocset_indicator(const tr_iocset *set, size_t i)
         return expected;
     }
     return p;
+}
+
+void tr_iocset_digest(const tr_iocset *set, char hex[65])
+{
+    tr_sha256 copy = set->digest; /* the running state goes on */
+    uint8_t d[TR_SHA256_DIGEST_SIZE];
+    tr_sha256_final(&copy, d);
+    tr_sha256_hex(d, hex);
 }

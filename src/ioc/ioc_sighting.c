@@ -95,21 +95,6 @@ void tr_sighting_log_destroy(tr_sighting_log *log)
     tr_free(log);
 }
 
-/* The host an event came from, by the names readers give it. */
-static const char *event_host(const tr_event *ev, size_t *len)
-{
-    static const char *const names[] = {"Computer", "s-computername", "host.name", "hostname", "ServerHostname",
-                                        "ComputerName", NULL};
-    for (const char *const *n = names; *n; n++) {
-        const tr_field *f = tr_event_get(ev, *n, strlen(*n));
-        if (f && f->value.type == TR_STR && f->value.len) {
-            *len = f->value.len;
-            return f->value.str;
-        }
-    }
-    return NULL;
-}
-
 /* The record of indicator idx, created when absent; NULL when out of memory. */
 static sight *sight_of(tr_sighting_log *log, size_t idx)
 {
@@ -214,21 +199,41 @@ static tr_status note_first(sight *s, tr_time t, const char *field, const char *
     return TR_OK;
 }
 
-tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d)
+/* One sighting of indicator rule, at time t, on host (NULL: none known). */
+static tr_status add_one(tr_sighting_log *log, const tr_rule_info *rule, tr_time t, const char *field,
+                         const char *value, const char *host, size_t hl)
 {
-    if (!d || !d->rule || d->rule->kind != TR_RULE_INDICATOR || d->rule->index >= log->set->ninds)
+    if (!rule || rule->kind != TR_RULE_INDICATOR || rule->index >= log->set->ninds)
         return TR_OK;
-    sight *s = sight_of(log, d->rule->index);
+    sight *s = sight_of(log, rule->index);
     if (!s)
         return TR_ERR_NOMEM;
     s->count++;
-    widen(s, d->time, d->time);
-    tr_status rc = note_first(s, d->time, d->matched_field, d->matched_value);
-    size_t hl;
-    const char *host = d->event ? event_host(d->event, &hl) : NULL;
+    widen(s, t, t);
+    tr_status rc = note_first(s, t, field, value);
     if (host && add_host(s, host, hl, 1) != TR_OK)
         rc = TR_ERR_NOMEM;
     return rc;
+}
+
+tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d)
+{
+    if (!d)
+        return TR_OK;
+    char key[TR_HOST_KEY_MAX];
+    const char *host = NULL;
+    size_t hl = 0;
+    if (d->event && strcmp((tr_event_host(d->event, key, &host, &hl), key), TR_HOST_UNKNOWN) == 0)
+        host = NULL;
+    return add_one(log, d->rule, d->time, d->matched_field, d->matched_value, host, hl);
+}
+
+tr_status tr_sighting_log_add_finding(tr_sighting_log *log, const tr_finding *f)
+{
+    if (!f)
+        return TR_OK;
+    const char *host = strcmp(f->host, TR_HOST_UNKNOWN) == 0 ? NULL : f->host_name;
+    return add_one(log, f->rule, f->time, f->matched_field, f->matched_value, host, host ? strlen(host) : 0);
 }
 
 tr_status tr_sighting_log_merge(tr_sighting_log *into, const tr_sighting_log *from)

@@ -1,5 +1,5 @@
 /*
- * detection_csv.c — one detection as one CSV row (RFC 4180): a timeline a
+ * detection_csv.c — one finding as one CSV row (RFC 4180): a timeline a
  * person opens in a spreadsheet or imports into Timesketch, whose importer
  * wants `datetime`, `timestamp_desc` and `message` first. The columns are
  * TR_DETECTION_CSV_HEADER's, documented in docs/OUTPUT.md.
@@ -12,7 +12,6 @@
  * Owns nothing beyond one call: the row is built in a local buffer and
  * written at once.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "../util/strbuf.h"
@@ -77,7 +76,7 @@ static void add_detail(tr_strbuf *d, const tr_event *ev, const char *name, size_
     }
 }
 
-tr_status tr_detection_write_csv(FILE *out, const tr_detection *d)
+tr_status tr_finding_write_csv(FILE *out, const tr_finding *d)
 {
     const tr_rule_info *r = d->rule;
     const tr_event *ev = d->event;
@@ -116,15 +115,10 @@ tr_status tr_detection_write_csv(FILE *out, const tr_detection *d)
     tr_strbuf_putc(&b, ',');
     /* attack: technique ids, then tags */
     tr_strbuf_clear(&tmp);
-    for (size_t i = 0; i < r->ntags; i++) {
-        const char *tag = r->tags[i];
-        if (strncmp(tag, "attack.t", 8) != 0 || !isdigit((unsigned char)tag[8]))
-            continue;
-        if (tmp.len)
+    for (size_t i = 0; i < r->ntechniques; i++) {
+        if (i)
             tr_strbuf_putc(&tmp, ' ');
-        tr_strbuf_putc(&tmp, 'T');
-        for (const char *p = tag + 8; *p; p++)
-            tr_strbuf_putc(&tmp, (char)toupper((unsigned char)*p));
+        tr_strbuf_puts(&tmp, r->techniques[i]);
     }
     cell(&b, tmp.data, tmp.len);
     tr_strbuf_putc(&b, ',');
@@ -142,10 +136,10 @@ tr_status tr_detection_write_csv(FILE *out, const tr_detection *d)
     tr_strbuf_putc(&b, ',');
     field_cell(&b, ev, "EventID");
     tr_strbuf_putc(&b, ',');
-    cell_str(&b, ev ? tr_event_origin(ev)->path : NULL);
+    cell_str(&b, d->origin.path);
     tr_strbuf_putc(&b, ',');
-    if (ev)
-        tr_strbuf_printf(&b, "%llu", (unsigned long long)tr_event_origin(ev)->record);
+    if (d->origin.path)
+        tr_strbuf_printf(&b, "%llu", (unsigned long long)d->origin.record);
     tr_strbuf_putc(&b, ',');
     /* details */
     tr_strbuf_clear(&tmp);

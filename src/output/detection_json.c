@@ -1,5 +1,5 @@
 /*
- * detection_json.c — one detection as one JSON line: the rule, where the
+ * detection_json.c — one finding as one JSON line: the rule, where the
  * event came from, ATT&CK technique ids broken out of the tags, and the
  * event's fields (the rule's `fields:` when it names them). The schema is
  * documented in docs/OUTPUT.md.
@@ -7,7 +7,6 @@
  * Owns nothing beyond one call: the line is built in a local buffer and
  * written at once, so lines from one writer never interleave.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "../util/strbuf.h"
@@ -62,18 +61,7 @@ static void scalar_field(tr_strbuf *b, const tr_event *ev, const char *name)
         tr_strbuf_puts(b, "null");
 }
 
-/* "attack.t1003.001" -> "T1003.001"; NULL for other tags */
-static int technique(const char *tag, char *out, size_t size)
-{
-    if (strncmp(tag, "attack.t", 8) != 0 || !isdigit((unsigned char)tag[8]))
-        return 0;
-    snprintf(out, size, "T%s", tag + 8);
-    for (char *p = out; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    return 1;
-}
-
-tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
+tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
 {
     const tr_rule_info *r = d->rule;
     const tr_event *ev = d->event;
@@ -90,8 +78,7 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     tr_strbuf_puts(&b, ",\"status\":");
     tr_strbuf_json_string(&b, r->status);
     tr_strbuf_puts(&b, ",\"kind\":");
-    static const char *const kinds[] = {"detection", "correlation", "filter", "indicator"};
-    tr_strbuf_json_string(&b, kinds[r->kind >= 0 && r->kind <= TR_RULE_INDICATOR ? r->kind : 0]);
+    tr_strbuf_json_string(&b, tr_rule_kind_name(r->kind));
     tr_strbuf_puts(&b, ",\"tags\":[");
     for (size_t i = 0; i < r->ntags; i++) {
         if (i)
@@ -99,15 +86,10 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
         tr_strbuf_json_string(&b, r->tags[i]);
     }
     tr_strbuf_puts(&b, "],\"attack\":[");
-    int first = 1;
-    for (size_t i = 0; i < r->ntags; i++) {
-        char tech[64];
-        if (!technique(r->tags[i], tech, sizeof tech))
-            continue;
-        if (!first)
+    for (size_t i = 0; i < r->ntechniques; i++) {
+        if (i)
             tr_strbuf_putc(&b, ',');
-        first = 0;
-        tr_strbuf_json_string(&b, tech);
+        tr_strbuf_json_string(&b, r->techniques[i]);
     }
     tr_strbuf_puts(&b, "]},\"computer\":");
     scalar_field(&b, ev, "Computer");
@@ -116,8 +98,8 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     tr_strbuf_puts(&b, ",\"event_id\":");
     scalar_field(&b, ev, "EventID");
     tr_strbuf_puts(&b, ",\"source\":");
-    if (ev) {
-        const tr_origin *o = tr_event_origin(ev);
+    if (d->origin.path) {
+        const tr_origin *o = &d->origin;
         tr_strbuf_puts(&b, "{\"path\":");
         tr_strbuf_json_string(&b, o->path);
         tr_strbuf_puts(&b, ",\"format\":");
@@ -143,7 +125,7 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
     }
     tr_strbuf_puts(&b, ",\"fields\":{");
     if (ev) {
-        first = 1;
+        int first = 1;
         if (r->nfields) {
             for (size_t i = 0; i < r->nfields; i++) {
                 const tr_field *f = tr_event_get(ev, r->fields[i], strlen(r->fields[i]));
@@ -180,6 +162,9 @@ tr_status tr_detection_write_json(FILE *out, const tr_detection *d)
         tr_strbuf_json_string(&b, d->matched_value);
         tr_strbuf_putc(&b, '}');
     }
+    /* added after the first schema: at the end, as docs/OUTPUT.md promises */
+    tr_strbuf_puts(&b, ",\"host\":");
+    tr_strbuf_json_string(&b, d->host);
     tr_strbuf_puts(&b, "}\n");
     tr_status rc = TR_OK;
     if (tr_strbuf_failed(&b))

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
+#include "../util/attack.h"
 #include "correlation.h"
 #include "ruleset.h"
 
@@ -1225,6 +1226,10 @@ static int compile_meta(cctx *c, const tr_ynode *doc, tr_rule *r, const char *pa
         (rc = string_list(c, tr_ymap_get(doc, "references"), "references", &in->references, &in->nreferences)) ||
         (rc = string_list(c, tr_ymap_get(doc, "fields"), "fields", &in->fields, &in->nfields)))
         return rc;
+    void *attack = tr_arena_alloc(&rs->arena, tr_attack_size(in->tags, in->ntags));
+    if (!attack)
+        return TR_ERR_NOMEM;
+    tr_attack_fill(attack, in->tags, in->ntags, &in->techniques, &in->ntechniques, &in->tactics, &in->ntactics);
     const tr_ynode *ls = tr_ymap_get(doc, "logsource");
     if (kind != TR_RULE_CORRELATION) {
         if (!ls)

@@ -63,6 +63,7 @@ tr_status tr_ruleset_create(tr_ruleset **out, const tr_ruleset_options *opts)
     if (!rs)
         return TR_ERR_NOMEM;
     tr_arena_init(&rs->arena, 256 * 1024);
+    tr_sha256_init(&rs->digest);
     if (opts) {
         rs->on_diag = opts->on_diag;
         rs->user = opts->user;
@@ -179,6 +180,11 @@ static tr_status load_text(tr_ruleset *rs, const char *path, const char *text, s
     const char *stored = tr_arena_strndup(&rs->arena, path, strlen(path));
     if (!stored)
         return TR_ERR_NOMEM;
+    /* the digest: each text with its length and kind, so that no two
+     * different rule sets run into the same stream */
+    uint64_t head[2] = {(uint64_t)len, (uint64_t)collections};
+    tr_sha256_update(&rs->digest, head, sizeof head);
+    tr_sha256_update(&rs->digest, text, len);
     tr_arena tmp;
     tr_arena_init(&tmp, 64 * 1024);
     tr_ynode **docs;
@@ -877,4 +883,12 @@ void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefi
         *evaluated = m->evaluated;
     if (prefiltered_out)
         *prefiltered_out = m->skipped;
+}
+
+void tr_ruleset_digest(const tr_ruleset *rs, char hex[65])
+{
+    tr_sha256 copy = rs->digest; /* the running state goes on */
+    uint8_t d[TR_SHA256_DIGEST_SIZE];
+    tr_sha256_final(&copy, d);
+    tr_sha256_hex(d, hex);
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/sha256.h"
 #include "sigma.h"
 #include "yaml.h"
 
@@ -81,6 +82,7 @@ int tr_prefilter_hit(const tr_prefilter_scratch *s, uint32_t rule);
 
 struct tr_ruleset {
     tr_arena arena;
+    tr_sha256 digest;        /* every text loaded, in order (tr_ruleset_digest) */
     tr_diag_fn on_diag;
     void *user;
     tr_ruleset_stats stats;
