@@ -434,10 +434,32 @@ int cmd_hunt(int argc, char **argv)
         fprintf(stderr, "traccia hunt: --stix-out needs indicators (--ioc FILE)\n");
         return TR_EXIT_USAGE;
     }
+    /* the case first, and its evidence hashed while the rules load */
+    tr_case *kase = NULL;
+    tr_prehash *prehash = NULL;
+    char command[4096] = "traccia";
+    if (case_path) {
+        char err[512];
+        tr_status cs = tr_case_open(&kase, case_path, 1, err, sizeof err);
+        if (cs != TR_OK) {
+            fprintf(stderr, "traccia hunt: %s: %s\n", case_path, err);
+            return cs == TR_ERR_FORMAT ? TR_EXIT_USAGE : TR_EXIT_NO_INPUT;
+        }
+        size_t at = strlen(command);
+        for (int k = 0; k < argc && at + 2 < sizeof command; k++)
+            at += (size_t)snprintf(command + at, sizeof command - at, " %s", argv[k]);
+        ho.case_store = kase;
+        ho.command = command;
+        if (tr_prehash_start(&prehash, paths, npaths, ho.scan_flags) == TR_OK)
+            ho.prehash = prehash; /* else the hunt hashes everything itself */
+    }
     tr_ruleset *rs;
     int rc = cli_load_rules(&ropts, cli_print_diag, &ch.diag, &rs);
-    if (rc != TR_EXIT_OK)
+    if (rc != TR_EXIT_OK) {
+        tr_prehash_stop(prehash);
+        tr_case_close(kase);
         return rc;
+    }
     tr_iocset *set = NULL;
     if (niocs) {
         tr_iocset_options io = {cli_print_diag, &ch.diag};
@@ -454,6 +476,8 @@ int cmd_hunt(int argc, char **argv)
                 fprintf(stderr, "traccia: out of memory while loading indicators\n");
             tr_iocset_destroy(set);
             tr_ruleset_destroy(rs);
+            tr_prehash_stop(prehash);
+            tr_case_close(kase);
             return TR_EXIT_NO_INPUT;
         }
     }
@@ -461,34 +485,23 @@ int cmd_hunt(int argc, char **argv)
     if (jsonl_path && !(ho.jsonl = open_out(jsonl_path, &json_stdout))) {
         fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
         tr_ruleset_destroy(rs);
+        tr_prehash_stop(prehash);
+        tr_case_close(kase);
         return TR_EXIT_USAGE;
     }
     if (csv_path && !(ho.csv = open_out(csv_path, &csv_stdout))) {
         fprintf(stderr, "traccia hunt: cannot write %s\n", csv_path);
         tr_ruleset_destroy(rs);
+        tr_prehash_stop(prehash);
+        tr_case_close(kase);
         return TR_EXIT_USAGE;
     }
     if (json_stdout && csv_stdout) {
         fprintf(stderr, "traccia hunt: --jsonl - and --csv - cannot share standard output\n");
         tr_ruleset_destroy(rs);
+        tr_prehash_stop(prehash);
+        tr_case_close(kase);
         return TR_EXIT_USAGE;
-    }
-    tr_case *kase = NULL;
-    char command[4096] = "traccia";
-    if (case_path) {
-        char err[512];
-        tr_status cs = tr_case_open(&kase, case_path, 1, err, sizeof err);
-        if (cs != TR_OK) {
-            fprintf(stderr, "traccia hunt: %s: %s\n", case_path, err);
-            tr_iocset_destroy(set);
-            tr_ruleset_destroy(rs);
-            return cs == TR_ERR_FORMAT ? TR_EXIT_USAGE : TR_EXIT_NO_INPUT;
-        }
-        size_t at = strlen(command);
-        for (int k = 0; k < argc && at + 2 < sizeof command; k++)
-            at += (size_t)snprintf(command + at, sizeof command - at, " %s", argv[k]);
-        ho.case_store = kase;
-        ho.command = command;
     }
     ch.bar = !no_progress && !ch.diag.quiet && isatty(fileno(stderr));
     ho.rules = rs;
@@ -498,6 +511,7 @@ int cmd_hunt(int argc, char **argv)
     ho.user = &ch;
     tr_hunt_result res;
     tr_status st = tr_hunt_run(&ho, paths, npaths, &res);
+    tr_prehash_stop(prehash);
     clear_bar(&ch);
     if (st == TR_ERR_NOMEM)
         fprintf(stderr, "traccia: out of memory\n");

@@ -577,6 +577,7 @@ typedef struct tr_iocset tr_iocset;
 typedef struct tr_sighting_log tr_sighting_log;
 typedef struct tr_exchange_report tr_exchange_report;
 typedef struct tr_case tr_case;
+typedef struct tr_prehash tr_prehash;
 
 typedef struct tr_hunt_options {
     const tr_ruleset *rules;    /* compiled; required */
@@ -596,6 +597,7 @@ typedef struct tr_hunt_options {
     int case_full;              /* with case_store: read every file again whatever the case
                                  * holds (findings already there are still not added twice) */
     const char *command;        /* recorded with the run in the case; may be NULL */
+    tr_prehash *prehash;        /* digests computed ahead (tr_prehash_start); may be NULL */
     /* Called from the calling thread only: diagnostics in file order,
      * progress about five times a second; both may be NULL. */
     tr_diag_fn on_diag;
@@ -645,6 +647,18 @@ typedef struct tr_hunt_result {
  * filled), TR_ERR_NOMEM or TR_ERR_ARG. */
 tr_status tr_hunt_run(const tr_hunt_options *opts, const char *const *paths, size_t npaths,
                       tr_hunt_result *result);
+
+/* The evidence hashed ahead: a thread walks paths as tr_hunt_run will
+ * (with the same scan flags) and computes each file's SHA-256, while the
+ * caller loads and compiles its rules. A hunt given it (hunt options'
+ * prehash) takes each digest from it when the file is unchanged since, and
+ * hashes what it has not reached itself. Stop it after the hunt. */
+tr_status tr_prehash_start(tr_prehash **out, const char *const *paths, size_t npaths, unsigned scan_flags);
+/* The digest of path as hashed ahead, when it had this size and mtime: 1
+ * with hex and *hashed; 0 when the caller must hash it (from then on the
+ * thread leaves it alone). Waits when the thread is hashing it. */
+int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, char hex[65], uint64_t *hashed);
+void tr_prehash_stop(tr_prehash *p);
 void tr_hunt_result_free(tr_hunt_result *result);
 
 /* ---------------------------------------------------------------- Exchange report */

@@ -70,6 +70,10 @@ typedef struct job {
     uint64_t skipped; /* files_skipped the job's scan counted */
     uint64_t events;  /* events hunted */
     char *why;        /* the first warning or error said about the file */
+    bool hash_only;   /* not read: the file's SHA-256 (first job of a file read in parts) */
+    bool hashed;      /* sha holds the file's SHA-256 over hashed_bytes */
+    char sha[TR_SHA256_HEX_SIZE];
+    uint64_t hashed_bytes;
     int state;        /* 0 waiting, 1 running, 2 done */
     outbuf frames;    /* findings and source counts, in order */
     tr_strbuf diags;  /* records: severity byte, path, where, reason, each NUL-terminated */
@@ -120,8 +124,6 @@ typedef struct file_acc {
     tr_hunt_file f;
     tr_hunt_source src[MAX_FILE_SOURCES];
     char names[MAX_FILE_SOURCES][3][256]; /* host, key, channel copies */
-    tr_sha256 sha;
-    bool hashing;
     char hex[TR_SHA256_HEX_SIZE];
     char *why;
 } file_acc;
@@ -481,8 +483,23 @@ static void *worker_main(void *arg)
         bc.emit.j = j;
         const tr_scan_stats *ss = tr_scan_get_stats(w->scan);
         uint64_t before = ss->bytes_read, damaged_before = ss->files_damaged, skipped_before = ss->files_skipped;
-        tr_status rc = j->from || j->to ? tr_scan_path_range(w->scan, j->path, j->from, j->to)
-                                        : tr_scan_path(w->scan, j->path);
+        tr_status rc = TR_OK;
+        if (!j->hash_only)
+            rc = j->from || j->to ? tr_scan_path_range(w->scan, j->path, j->from, j->to) : tr_scan_path(w->scan, j->path);
+        /* the file's SHA-256 (a sink asked): here, in parallel with the other
+         * jobs, right after the read that brought its pages into the cache;
+         * a file read in parts has a job of its own for it, its first */
+        if (h->st.hash && (j->hash_only || (!j->from && !j->to)) &&
+            tr_prehash_take(h->o->prehash, j->path, j->size, j->mtime, j->sha, &j->hashed_bytes)) {
+            j->hashed = true;
+        } else if (h->st.hash && (j->hash_only || (!j->from && !j->to))) {
+            uint8_t d[TR_SHA256_DIGEST_SIZE];
+            /* up to the size listed: what a grown log resumes from must not lie past what was read */
+            if (tr_sha256_file(j->path, j->size, d, &j->hashed_bytes) == 0) {
+                tr_sha256_hex(d, j->sha);
+                j->hashed = true;
+            }
+        }
         j->damaged = ss->files_damaged - damaged_before;
         j->skipped = ss->files_skipped - skipped_before;
         for (size_t k = 0; k < h->st.ndet; k++)
@@ -640,46 +657,6 @@ static void add_source(file_acc *a, const char *frame, size_t len)
         s->last = last;
 }
 
-/* Hashes bytes [from, to) of the file (to 0: to its end) into a->sha. */
-static void hash_range(hunt *h, file_acc *a, const char *path, uint64_t from, uint64_t to)
-{
-    if (!a->hashing)
-        return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        a->hashing = false;
-        return;
-    }
-    enum { CHUNK = 1 << 20 };
-    tr_strbuf_clear(&h->scratch);
-    if (!tr_strbuf_reserve(&h->scratch, CHUNK)) {
-        a->hashing = false;
-        close(fd);
-        return;
-    }
-    uint64_t at = from;
-    for (;;) {
-        size_t want = CHUNK;
-        if (to && to - at < want)
-            want = (size_t)(to - at);
-        if (!want)
-            break;
-        ssize_t n = pread(fd, h->scratch.data, want, (off_t)at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            a->hashing = false;
-            break;
-        }
-        if (n == 0)
-            break;
-        tr_sha256_update(&a->sha, h->scratch.data, (size_t)n);
-        a->f.hashed += (uint64_t)n;
-        at += (uint64_t)n;
-    }
-    close(fd);
-}
-
 static void file_begin(hunt *h, job *j)
 {
     file_acc *a = h->acc;
@@ -690,11 +667,8 @@ static void file_begin(hunt *h, job *j)
     a->f.resume_from = j->resume_from;
     a->f.first = a->f.last = TR_TIME_NONE;
     a->f.sources = a->src;
-    a->hashing = h->st.hash;
     tr_free(a->why);
     a->why = NULL;
-    if (a->hashing)
-        tr_sha256_init(&a->sha);
     sinks_file(h, &a->f, false);
 }
 
@@ -708,6 +682,11 @@ static void file_end(hunt *h, job *first, job *last)
         a->f.events += j->events;
         if (!a->why && j->why)
             a->why = j->why, j->why = NULL;
+        if (j->hashed) {
+            memcpy(a->hex, j->sha, sizeof a->hex);
+            a->f.sha256 = a->hex;
+            a->f.hashed = j->hashed_bytes;
+        }
     }
     a->f.status = skipped ? TR_HUNT_FILE_SKIPPED : damaged ? TR_HUNT_FILE_DAMAGED : TR_HUNT_FILE_READ;
     a->f.why = a->why;
@@ -719,12 +698,6 @@ static void file_end(hunt *h, job *first, job *last)
             a->f.first = s->first;
         if (s->last != TR_TIME_NONE && (a->f.last == TR_TIME_NONE || s->last > a->f.last))
             a->f.last = s->last;
-    }
-    if (a->hashing) {
-        uint8_t digest[TR_SHA256_DIGEST_SIZE];
-        tr_sha256_final(&a->sha, digest);
-        tr_sha256_hex(digest, a->hex);
-        a->f.sha256 = a->hex;
     }
     sinks_file(h, &a->f, true);
 }
@@ -740,7 +713,6 @@ static int emit_job(hunt *h, job *j)
     if (h->st.nsink) {
         if (first)
             file_begin(h, j);
-        hash_range(h, h->acc, j->path, j->from, j->to);
         frame_reader r = {&j->frames, 0, j->frames.spill != NULL, 0};
         if (r.in_spill)
             rewind(j->frames.spill);
@@ -868,7 +840,9 @@ static tr_status add_job(void *user, const char *path)
         rc = push_job(h, path, 0, 0, size, mtime, plan.resume_from);
     } else {
         uint64_t from = 0, to = 4096 + PART_BYTES; /* the header, then whole chunks */
-        rc = TR_OK;
+        rc = h->st.hash ? push_job(h, path, 0, 0, size, mtime, plan.resume_from) : TR_OK;
+        if (rc == TR_OK && h->st.hash)
+            h->jobs[h->njobs - 1].hash_only = true;
         while (rc == TR_OK && from < size) {
             rc = push_job(h, path, from, to >= size ? 0 : to, size, mtime, plan.resume_from);
             from = to;
