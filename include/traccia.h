@@ -656,8 +656,10 @@ tr_status tr_hunt_run(const tr_hunt_options *opts, const char *const *paths, siz
 tr_status tr_prehash_start(tr_prehash **out, const char *const *paths, size_t npaths, unsigned scan_flags);
 /* The digest of path as hashed ahead, when it had this size and mtime: 1
  * with hex and *hashed; 0 when the caller must hash it (from then on the
- * thread leaves it alone). Waits when the thread is hashing it. */
-int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, char hex[65], uint64_t *hashed);
+ * thread leaves it alone); 2 (only without wait) when the thread is hashing
+ * it right now: ask again later, with wait, which waits for it. */
+int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, int wait, char hex[65],
+                    uint64_t *hashed);
 void tr_prehash_stop(tr_prehash *p);
 void tr_hunt_result_free(tr_hunt_result *result);
 

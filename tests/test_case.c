@@ -559,13 +559,13 @@ static void evidence_hashed_ahead(void)
     uint64_t n = 0;
     /* a wrong size or mtime: not this file as it was hashed (asked before it
      * may have been reached: then it is the caller's to hash) */
-    int got = tr_prehash_take(p, file, (uint64_t)sb.st_size, (int64_t)sb.st_mtime, hex, &n);
+    int got = tr_prehash_take(p, file, (uint64_t)sb.st_size, (int64_t)sb.st_mtime, 1, hex, &n);
     if (got) {
         CHECK(strcmp(hex, "f302bbd4bd0945ae499ffd97865e935a368eb437f2dec9b36c3b92af8dfddbd0") == 0);
         CHECK_INT(n, 462848);
     }
-    CHECK(!tr_prehash_take(p, EXAMPLE "/evtx/EXCH01-system.evtx", 1, 0, hex, &n));
-    CHECK(!tr_prehash_take(p, "no/such/file", 1, 0, hex, &n));
+    CHECK(!tr_prehash_take(p, EXAMPLE "/evtx/EXCH01-system.evtx", 1, 0, 1, hex, &n));
+    CHECK(!tr_prehash_take(p, "no/such/file", 1, 0, 1, hex, &n));
     tr_prehash_stop(p);
     /* through a hunt: the digests in the case are the files' */
     tr_ruleset *rs = rules_with(NULL);

@@ -103,7 +103,8 @@ typedef struct case_sink {
     uint64_t unchanged, resumed, rehunted, fresh, known, files_read, events;
     int ruleset_changed;
     tr_status failed; /* the first failure; later writes are skipped */
-    tr_strbuf tmp;
+    tr_strbuf tmp, ident; /* a finding's details and identity, bound without copies */
+    char times[3][TR_TIME_BUFSIZE];
 } case_sink;
 
 /* ---------------------------------------------------------------- helpers */
@@ -132,6 +133,23 @@ static void bind_time(sqlite3_stmt *st, int i, tr_time t)
     }
     size_t n = tr_time_format(t, buf);
     sqlite3_bind_text(st, i, buf, (int)n, SQLITE_TRANSIENT);
+}
+
+/* The same from buf, which must outlive the step (no copy). */
+static void bind_time_in(sqlite3_stmt *st, int i, tr_time t, char buf[TR_TIME_BUFSIZE])
+{
+    if (t == TR_TIME_NONE)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, buf, (int)tr_time_format(t, buf), SQLITE_STATIC);
+}
+
+static void bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 /* Steps a statement that returns no row (or whose row is not wanted). */
@@ -423,6 +441,7 @@ static void sink_free(case_sink *s)
     tr_free(s->prior_first);
     tr_free(s->prior_last);
     tr_strbuf_free(&s->tmp);
+    tr_strbuf_free(&s->ident);
     tr_free(s);
 }
 
@@ -435,6 +454,7 @@ static tr_status case_open(void **state, const tr_hunt_options *o, tr_hunt_resul
     s->c = o->case_store;
     s->o = o;
     tr_strbuf_init(&s->tmp);
+    tr_strbuf_init(&s->ident);
     tr_strbuf options;
     tr_strbuf_init(&options);
     run_digest(o, s->digest, &options);
@@ -737,40 +757,41 @@ static tr_status case_finding(void *state, const tr_finding *f)
     }
     /* identity beyond rule, file, record and offset: the value an indicator
      * matched, a correlation's window and group */
-    tr_strbuf *b = &s->tmp;
-    tr_strbuf_clear(b);
+    tr_strbuf *id = &s->ident;
+    tr_strbuf_clear(id);
     if (f->matched_value)
-        tr_strbuf_puts(b, f->matched_value);
+        tr_strbuf_puts(id, f->matched_value);
     if (f->kind == TR_FINDING_CORRELATION) {
-        tr_strbuf_printf(b, "|%lld|%lld", (long long)f->first, (long long)f->last);
+        tr_strbuf_printf(id, "|%lld|%lld", (long long)f->first, (long long)f->last);
         for (size_t i = 0; i < f->ngroup; i++)
-            tr_strbuf_printf(b, "|%s=%s", f->group_fields[i], f->group_values[i]);
+            tr_strbuf_printf(id, "|%s=%s", f->group_fields[i], f->group_values[i]);
     }
-    tr_strbuf_putc(b, '\0');
+    tr_strbuf *b = &s->tmp;
+    details_json(b, f);
+    if (tr_strbuf_failed(b) || tr_strbuf_failed(id))
+        return fail(s, SQLITE_NOMEM, "case store");
+    /* every text is bound without a copy: the buffers outlive the step */
     sqlite3_stmt *st = s->st[S_FINDING];
-    sqlite3_bind_text(st, 17, b->data, (int)b->len - 1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 1, s->run);
     sqlite3_bind_text(st, 2, tr_finding_kind_name(f->kind), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, rule);
     sqlite3_bind_int(st, 4, f->level);
     if (f->time != TR_TIME_NONE)
         sqlite3_bind_int64(st, 5, f->time);
-    bind_time(st, 6, f->time);
+    bind_time_in(st, 6, f->time, s->times[0]);
     if (f->kind == TR_FINDING_CORRELATION) {
-        bind_time(st, 7, f->first);
-        bind_time(st, 8, f->last);
+        bind_time_in(st, 7, f->first, s->times[1]);
+        bind_time_in(st, 8, f->last, s->times[2]);
         sqlite3_bind_double(st, 9, f->value);
     }
     sqlite3_bind_int64(st, 10, host);
     sqlite3_bind_int64(st, 11, ev);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)f->origin.record);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)f->origin.offset);
-    bind_text(st, 14, f->matched_field);
-    bind_text(st, 15, f->matched_value);
-    details_json(b, f);
-    if (tr_strbuf_failed(b))
-        return fail(s, SQLITE_NOMEM, "case store");
-    sqlite3_bind_text(st, 16, b->data, (int)b->len, SQLITE_STATIC); /* lives until the step below */
+    bind_static(st, 14, f->matched_field);
+    bind_static(st, 15, f->matched_value);
+    sqlite3_bind_text(st, 16, b->data ? b->data : "{}", b->data ? (int)b->len : 2, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, id->data ? id->data : "", (int)id->len, SQLITE_STATIC);
     int rc = run(st);
     if (rc != SQLITE_DONE)
         return fail(s, rc, "case store: adding a finding");

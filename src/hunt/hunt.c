@@ -72,6 +72,7 @@ typedef struct job {
     char *why;        /* the first warning or error said about the file */
     bool hash_only;   /* not read: the file's SHA-256 (first job of a file read in parts) */
     bool hashed;      /* sha holds the file's SHA-256 over hashed_bytes */
+    bool hash_later;  /* the digest is being computed ahead (tr_prehash): taken at the file's end */
     char sha[TR_SHA256_HEX_SIZE];
     uint64_t hashed_bytes;
     int state;        /* 0 waiting, 1 running, 2 done */
@@ -489,9 +490,13 @@ static void *worker_main(void *arg)
         /* the file's SHA-256 (a sink asked): here, in parallel with the other
          * jobs, right after the read that brought its pages into the cache;
          * a file read in parts has a job of its own for it, its first */
-        if (h->st.hash && (j->hash_only || (!j->from && !j->to)) &&
-            tr_prehash_take(h->o->prehash, j->path, j->size, j->mtime, j->sha, &j->hashed_bytes)) {
+        int ahead = h->st.hash && (j->hash_only || (!j->from && !j->to))
+                        ? tr_prehash_take(h->o->prehash, j->path, j->size, j->mtime, 0, j->sha, &j->hashed_bytes)
+                        : 0;
+        if (ahead == 1) {
             j->hashed = true;
+        } else if (ahead == 2) {
+            j->hash_later = true; /* being hashed ahead: the writer takes it at the file's end */
         } else if (h->st.hash && (j->hash_only || (!j->from && !j->to))) {
             uint8_t d[TR_SHA256_DIGEST_SIZE];
             /* up to the size listed: what a grown log resumes from must not lie past what was read */
@@ -682,6 +687,15 @@ static void file_end(hunt *h, job *first, job *last)
         a->f.events += j->events;
         if (!a->why && j->why)
             a->why = j->why, j->why = NULL;
+        if (j->hash_later) {
+            uint8_t d[TR_SHA256_DIGEST_SIZE];
+            if (tr_prehash_take(h->o->prehash, j->path, j->size, j->mtime, 1, j->sha, &j->hashed_bytes) == 1) {
+                j->hashed = true;
+            } else if (tr_sha256_file(j->path, j->size, d, &j->hashed_bytes) == 0) { /* it failed there */
+                tr_sha256_hex(d, j->sha);
+                j->hashed = true;
+            }
+        }
         if (j->hashed) {
             memcpy(a->hex, j->sha, sizeof a->hex);
             a->f.sha256 = a->hex;

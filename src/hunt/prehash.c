@@ -172,18 +172,21 @@ tr_status tr_prehash_start(tr_prehash **out, const char *const *paths, size_t np
     return TR_OK;
 }
 
-int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, char hex[65], uint64_t *hashed)
+int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, int wait, char hex[65],
+                    uint64_t *hashed)
 {
     if (!p)
         return 0;
     pthread_mutex_lock(&p->lock);
     entry *e = find(p, path);
-    while (e && e->state == HASHING) { /* being hashed: wait for it rather than hash twice */
+    while (wait && e && e->state == HASHING) { /* being hashed: wait for it rather than hash twice */
         pthread_cond_wait(&p->changed, &p->lock);
         e = find(p, path);
     }
     int got = 0;
-    if (e && e->state == DONE && e->size == size && e->mtime == mtime) {
+    if (e && e->state == HASHING) {
+        got = 2; /* ask again later, with wait */
+    } else if (e && e->state == DONE && e->size == size && e->mtime == mtime) {
         memcpy(hex, e->hex, TR_SHA256_HEX_SIZE);
         *hashed = e->size;
         got = 1;
