@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "../src/case/host.h"
 #include "../src/event/event.h"
 #include "../src/hunt/pipeline.h"
 #include "../src/util/alloc.h"
@@ -145,6 +146,44 @@ static void host_identity_order(void)
     CHECK(strcmp(p.keys[0], "10.0.0.9") == 0);
     CHECK(strcmp(p.keys[1], TR_HOST_UNKNOWN) == 0 && strcmp(p.names[1], TR_HOST_UNKNOWN) == 0);
     scan_result_free(&r2);
+}
+
+/* The evidence detector's cache of the folder heuristic gives what the
+ * uncached identity gives, file after file. */
+typedef struct cache_probe {
+    tr_host_path_cache cache;
+    size_t events, differ;
+} cache_probe;
+
+static void cache_hook(const tr_event *ev, size_t index, void *ctx)
+{
+    (void)index;
+    cache_probe *p = ctx;
+    char k1[TR_HOST_KEY_MAX], k2[TR_HOST_KEY_MAX];
+    const char *n1, *n2;
+    size_t l1, l2;
+    tr_event_host(ev, k1, &n1, &l1);
+    tr_event_host_cached(ev, &p->cache, k2, &n2, &l2);
+    p->events++;
+    p->differ += strcmp(k1, k2) != 0 || l1 != l2 || memcmp(n1, n2, l1) != 0;
+}
+
+static void host_cache_agrees(void)
+{
+    write_text("c/EXCH01/Logging/a.jsonl", "{\"x\":1}\n{\"Computer\":\"WS1\"}\n{\"x\":2}\n");
+    write_text("c/EXCH02/inetpub/b.jsonl", "{\"x\":1}\n{\"s-ip\":\"10.0.0.2\"}\n");
+    write_text("c/loose/c.jsonl", "{\"s-ip\":\"10.0.0.3\"}\n{\"x\":3}\n");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/c", test_tmpdir());
+    cache_probe p;
+    memset(&p, 0, sizeof p);
+    scan_result r = {0};
+    r.hook = cache_hook;
+    r.hook_ctx = &p;
+    scan_path(&r, dir);
+    CHECK_INT(p.events, 7);
+    CHECK_INT(p.differ, 0);
+    scan_result_free(&r);
 }
 
 /* ---------------------------------------------------------------- frozen events */
@@ -417,6 +456,7 @@ void suite_findings(void)
     RUN(attack_tags_parsed_once);
     RUN(host_keys_and_folders);
     RUN(host_identity_order);
+    RUN(host_cache_agrees);
     RUN(events_freeze_and_thaw);
     RUN(finding_frames_round_trip);
     RUN(tables_are_complete);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "host.h"
 #include "traccia.h"
 
 /* Fields that name the machine that wrote the event (step 1). */
@@ -123,15 +124,30 @@ static const char *first_text(const tr_event *ev, const char *const *names, size
     return NULL;
 }
 
-size_t tr_event_host(const tr_event *ev, char key[TR_HOST_KEY_MAX], const char **name, size_t *len)
+size_t tr_event_host_cached(const tr_event *ev, tr_host_path_cache *cache, char key[TR_HOST_KEY_MAX],
+                            const char **name, size_t *len)
 {
     assert(key && name && len);
     const char *s = NULL;
     size_t n = 0;
     if (ev && !(s = first_text(ev, own_fields, &n)) && !(s = first_text(ev, server_fields, &n))) {
-        s = tr_host_from_path(tr_event_origin(ev)->path, &n);
-        if (s && !tr_host_key(s, n, key))
-            s = NULL;
+        const char *path = tr_event_origin(ev)->path;
+        if (cache && path && cache->valid && strcmp(cache->path, path) == 0) {
+            s = cache->found ? path + cache->at : NULL; /* the same file as the last event's */
+            n = cache->len;
+        } else {
+            s = tr_host_from_path(path, &n);
+            if (s && !tr_host_key(s, n, key))
+                s = NULL;
+            size_t pl = path ? strlen(path) : 0;
+            if (cache && path && pl < sizeof cache->path) {
+                memcpy(cache->path, path, pl + 1);
+                cache->valid = true;
+                cache->found = s != NULL;
+                cache->at = s ? (size_t)(s - path) : 0;
+                cache->len = s ? n : 0;
+            }
+        }
         if (!s)
             s = first_text(ev, address_fields, &n);
     }
@@ -147,4 +163,9 @@ size_t tr_event_host(const tr_event *ev, char key[TR_HOST_KEY_MAX], const char *
     *name = s;
     *len = n;
     return k;
+}
+
+size_t tr_event_host(const tr_event *ev, char key[TR_HOST_KEY_MAX], const char **name, size_t *len)
+{
+    return tr_event_host_cached(ev, NULL, key, name, len);
 }

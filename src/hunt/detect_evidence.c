@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "../case/host.h"
 #include "../util/alloc.h"
 #include "pipeline.h"
 
@@ -28,6 +29,7 @@ typedef struct row {
 } row;
 
 typedef struct evidence {
+    tr_host_path_cache hosts; /* the folder of the file being read, worked out once */
     row rows[MAX_SOURCES];
     size_t n;
     size_t last; /* the row the previous event went to */
@@ -70,7 +72,7 @@ static void ev_event(void *state, const tr_event *ev, tr_emit *em)
     char key[TR_HOST_KEY_MAX];
     const char *name;
     size_t nlen;
-    tr_event_host(ev, key, &name, &nlen);
+    tr_event_host_cached(ev, &e->hosts, key, &name, &nlen);
     const tr_field *f = tr_event_get(ev, "Channel", 7);
     if (!f)
         f = tr_event_get(ev, "LogType", 7);
