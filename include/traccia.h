@@ -660,6 +660,8 @@ tr_status tr_prehash_start(tr_prehash **out, const char *const *paths, size_t np
  * it right now: ask again later, with wait, which waits for it. */
 int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtime, int wait, char hex[65],
                     uint64_t *hashed);
+/* The hunt will not read path (the case holds it unchanged): not hashed. */
+void tr_prehash_skip(tr_prehash *p, const char *path);
 void tr_prehash_stop(tr_prehash *p);
 void tr_hunt_result_free(tr_hunt_result *result);
 

@@ -841,8 +841,10 @@ static tr_status add_job(void *user, const char *path)
     for (size_t i = 0; i < h->st.nsink; i++)
         if (h->st.sink[i]->plan)
             h->st.sink[i]->plan(h->st.sink_state[i], path, size, mtime, &plan);
-    if (plan.skip)
+    if (plan.skip) {
+        tr_prehash_skip(h->o->prehash, path); /* nor hashed ahead */
         return TR_OK;
+    }
     FILE *f = fopen(path, "rb");
     if (f) {
         char magic[8];

@@ -197,6 +197,17 @@ int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtim
     return got;
 }
 
+void tr_prehash_skip(tr_prehash *p, const char *path)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    entry *e = find(p, path);
+    if (e && e->state == PENDING)
+        e->state = TAKEN;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void tr_prehash_stop(tr_prehash *p)
 {
     if (!p)
