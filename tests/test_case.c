@@ -755,6 +755,23 @@ static void case_command(void)
     o = read_all(out, &len);
     CHECK(o && atoi(o) == 27);
     free(o);
+    /* a case kept among the evidence is not evidence */
+    {
+        char abs_bin[700], dir[700];
+        if (!realpath(bin(), abs_bin))
+            snprintf(abs_bin, sizeof abs_bin, "%s", bin());
+        snprintf(dir, sizeof dir, "%s/ev", test_tmpdir());
+        snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/evtx/EXCH01-system.evtx %s/ && cd %s && %s hunt -q --case here.db . "
+                                  ">/dev/null 2>&1 && %s hunt -q --case here.db . >%s 2>&1",
+                 dir, EXAMPLE, dir, dir, abs_bin, abs_bin, out);
+        CHECK_INT(system(cmd), 0);
+        char here[800];
+        snprintf(here, sizeof here, "%s/here.db", dir);
+        CHECK_INT(query_int(here, "SELECT count(*) FROM evidence"), 1); /* the .evtx only */
+        o = read_all(out, &len);
+        CHECK_CONTAINS(o, "1 file(s) unchanged");
+        free(o);
+    }
     /* usage and unreadable cases */
     snprintf(cmd, sizeof cmd, "%s case hosts %s/nosuch.db >/dev/null 2>&1", bin(), test_tmpdir());
     int st = system(cmd);

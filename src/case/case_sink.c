@@ -111,6 +111,7 @@ typedef struct case_sink {
     int64_t ev_id;
     char *ev_path;     /* absolute */
     char *ev_given;    /* as the walk gave it: findings name it so */
+    char *case_abs;    /* the case's own database, never evidence */
     uint64_t prior_records;
     char *prior_first, *prior_last;
     /* counts */
@@ -529,6 +530,7 @@ static void sink_free(case_sink *s)
     map_free(&s->hosts);
     tr_free(s->ev_path);
     tr_free(s->ev_given);
+    tr_free(s->case_abs);
     tr_free(s->prior_first);
     tr_free(s->prior_last);
     tr_strbuf_free(&s->tmp);
@@ -546,6 +548,8 @@ static tr_status case_open(void **state, const tr_hunt_options *o, tr_hunt_resul
         return TR_ERR_NOMEM;
     s->c = o->case_store;
     s->o = o;
+    const char *dbfile = sqlite3_db_filename(s->c->db, "main");
+    s->case_abs = dbfile && *dbfile ? absolute(dbfile) : NULL;
     tr_strbuf_init(&s->tmp);
     tr_strbuf_init(&s->ident);
     tr_strbuf_init(&s->texts);
@@ -639,6 +643,17 @@ static bool compressed(const char *path)
     return gz;
 }
 
+/* The case's own files: the database and SQLite's -wal, -shm, -journal. */
+static bool own_file(const case_sink *s, const char *abs)
+{
+    const char *db = s->case_abs;
+    size_t n = db ? strlen(db) : 0;
+    if (!n || strncmp(abs, db, n) != 0)
+        return false;
+    return !abs[n] || strcmp(abs + n, "-wal") == 0 || strcmp(abs + n, "-shm") == 0 ||
+           strcmp(abs + n, "-journal") == 0;
+}
+
 static void case_plan(void *state, const char *path, uint64_t size, int64_t mtime, tr_hunt_plan *plan)
 {
     case_sink *s = state;
@@ -647,6 +662,11 @@ static void case_plan(void *state, const char *path, uint64_t size, int64_t mtim
     char *abs = absolute(path);
     if (!abs)
         return;
+    if (own_file(s, abs)) { /* the case lying among the evidence is not evidence */
+        plan->skip = 1;
+        tr_free(abs);
+        return;
+    }
     sqlite3_stmt *st = s->st[S_EV_GET];
     bind_text(st, 1, abs);
     int rc = sqlite3_step(st);
