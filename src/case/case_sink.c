@@ -657,13 +657,17 @@ static bool own_file(const case_sink *s, const char *abs)
 static void case_plan(void *state, const char *path, uint64_t size, int64_t mtime, tr_hunt_plan *plan)
 {
     case_sink *s = state;
-    if (s->failed != TR_OK || s->o->case_full)
+    if (s->failed != TR_OK)
         return;
     char *abs = absolute(path);
     if (!abs)
         return;
     if (own_file(s, abs)) { /* the case lying among the evidence is not evidence */
         plan->skip = 1;
+        tr_free(abs);
+        return;
+    }
+    if (s->o->case_full) { /* read again whatever the case holds */
         tr_free(abs);
         return;
     }
