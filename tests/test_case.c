@@ -341,6 +341,33 @@ static void changed_rules_rehunt_and_say_so(void)
     tr_ruleset_destroy(rs2);
 }
 
+/* A file of more hosts than the evidence detector keeps rows for: every
+ * event counted, the overflow under no host, never dropped. */
+static void many_hosts_counted(void)
+{
+    char *text = malloc(300 * 64);
+    size_t n = 0;
+    for (int i = 0; i < 300; i++)
+        n += (size_t)sprintf(text + n, "{\"Computer\":\"WS%03d.corp.local\",\"Channel\":\"Security\"}\n", i);
+    const char *path = write_file("many.jsonl", text, n);
+    free(text);
+    tr_ruleset *rs = rules_with(NULL);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    const char *db = db_path("many.db");
+    tr_hunt_result r;
+    CHECK_INT(hunt_into(db, rs, path, 1, 0, &r, NULL), TR_OK);
+    tr_hunt_result_free(&r);
+    CHECK_INT(query_int(db, "SELECT sum(events) FROM host_evidence"), 300);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM hosts"), 256); /* 255 hosts and (unknown) */
+    CHECK_INT(query_int(db, "SELECT events FROM host_evidence x JOIN hosts h ON h.id = x.host "
+                            "WHERE h.key = '(unknown)' AND x.channel = '(other)'"),
+              300 - 255);
+    CHECK_INT(query_int(db, "SELECT records FROM evidence"), 300);
+    tr_ruleset_destroy(rs);
+}
+
 /* ---------------------------------------------------------------- killed */
 
 /* A folder of many copies of the example: a hunt long enough to kill. */
@@ -855,6 +882,7 @@ void suite_case(void)
     RUN(rehunt_adds_nothing);
     RUN(grown_log_adds_only_new);
     RUN(changed_rules_rehunt_and_say_so);
+    RUN(many_hosts_counted);
     RUN(killed_hunt_is_completed);
     RUN(store_allocation_failures);
     RUN(store_write_failures);

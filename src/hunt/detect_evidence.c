@@ -6,8 +6,8 @@
  * of each file or part (tr_emit_source). The case's inventory and hosts and
  * the Exchange report's per-server evidence come from it.
  *
- * Owns: the per-job table (bounded: MAX_SOURCES rows; the rest counted under
- * the last row's host as channel "(other)").
+ * Owns: the per-job table (bounded: MAX_SOURCES rows; past it, events are
+ * counted in a last row of no host, TR_HOST_UNKNOWN, channel "(other)").
  */
 #include <string.h>
 
@@ -87,10 +87,20 @@ static void ev_event(void *state, const tr_event *ev, tr_emit *em)
             if (same(&e->rows[i], key, format, ch, chn))
                 r = &e->rows[i], e->last = i;
         if (!r) {
-            if (e->n == MAX_SOURCES) {
-                r = &e->rows[MAX_SOURCES - 1];
+            if (e->n == MAX_SOURCES - 1) { /* full: the rest counted, under no host */
+                r = &e->rows[e->n];
+                memset(r, 0, sizeof *r);
+                memcpy(r->key, TR_HOST_UNKNOWN, sizeof TR_HOST_UNKNOWN);
+                memcpy(r->host, TR_HOST_UNKNOWN, sizeof TR_HOST_UNKNOWN);
                 memcpy(r->channel, "(other)", 8);
                 r->has_channel = 1;
+                r->format = format;
+                r->first = r->last = TR_TIME_NONE;
+                e->last = e->n++;
+                nlen = 0; /* keep the overflow row's name */
+            } else if (e->n == MAX_SOURCES) {
+                r = &e->rows[MAX_SOURCES - 1];
+                nlen = 0;
             } else {
                 r = &e->rows[e->n];
                 memset(r, 0, sizeof *r);

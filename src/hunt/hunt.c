@@ -640,9 +640,19 @@ static void add_source(file_acc *a, const char *frame, size_t len)
             (channel ? x->channel && strcmp(x->channel, channel) == 0 : !x->channel))
             s = x;
     }
+    if (!s && a->f.nsources == MAX_FILE_SOURCES - 1) { /* full: the rest counted under no host */
+        host = key = TR_HOST_UNKNOWN;
+        channel = "(other)";
+        for (size_t i = 0; i < a->f.nsources && !s; i++)
+            if (a->src[i].channel && strcmp(a->src[i].host_key, key) == 0 && strcmp(a->src[i].channel, channel) == 0 &&
+                a->src[i].format == format)
+                s = &a->src[i];
+    }
     if (!s) {
         if (a->f.nsources == MAX_FILE_SOURCES)
-            return;
+            s = &a->src[MAX_FILE_SOURCES - 1]; /* the overflow row (formats may differ: counted anyway) */
+    }
+    if (!s) {
         size_t i = a->f.nsources++;
         s = &a->src[i];
         snprintf(a->names[i][0], 256, "%s", host);
