@@ -606,7 +606,7 @@ typedef struct tr_hunt_options {
 } tr_hunt_options;
 
 typedef struct tr_hunt_count {
-    char *name;                 /* a computer name */
+    char *name;                 /* a host, by its longest name (tr_event_host) */
     uint64_t count;
 } tr_hunt_count;
 
@@ -618,7 +618,7 @@ typedef struct tr_hunt_result {
     uint64_t per_level[TR_LEVEL_CRITICAL + 1];
     uint64_t *per_rule;         /* [tr_ruleset_count(rules)], by tr_rule_info.index */
     tr_time first, last;        /* earliest and latest detection time */
-    tr_hunt_count *computers;   /* detections per computer, most first */
+    tr_hunt_count *computers;   /* detections per host (one host identity), most first */
     size_t ncomputers;
     uint64_t computers_other;   /* detections on computers past the table's cap (4,096) */
     unsigned threads;           /* threads used */
