@@ -594,6 +594,23 @@ static void evidence_hashed_ahead(void)
     CHECK(!tr_prehash_take(p, EXAMPLE "/evtx/EXCH01-system.evtx", 1, 0, 1, hex, &n));
     CHECK(!tr_prehash_take(p, "no/such/file", 1, 0, 1, hex, &n));
     tr_prehash_stop(p);
+    /* stopped in the middle of a large file, it does not finish it first */
+    char big[700];
+    snprintf(big, sizeof big, "%s/big-sparse.bin", test_tmpdir());
+    FILE *bf = fopen(big, "w");
+    CHECK(bf && ftruncate(fileno(bf), 4ll << 30) == 0); /* 4 GiB of holes: seconds to hash */
+    if (bf)
+        fclose(bf);
+    const char *bigp[] = {big};
+    CHECK_INT(tr_prehash_start(&p, bigp, 1, 0), TR_OK);
+    struct timespec w = {0, 100 * 1000000L}, t0, t1;
+    nanosleep(&w, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tr_prehash_stop(p);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(took < 0.5);
+    unlink(big);
     /* through a hunt: the digests in the case are the files' */
     tr_ruleset *rs = rules_with(NULL);
     CHECK(rs != NULL);

@@ -9,11 +9,15 @@
  * Owns: the thread, the list of files (path, state, size, mtime, digest)
  * and its index. One hunt uses one prehash; the lock guards the list.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../util/alloc.h"
 #include "../util/sha256.h"
@@ -42,6 +46,7 @@ struct tr_prehash {
     uint32_t *slots; /* index + 1, open addressing on the path hash */
     size_t nslots;
     bool listed, stop;
+    atomic_bool stopping; /* stop, read without the lock while hashing */
 };
 
 static uint64_t path_hash(const char *s)
@@ -107,6 +112,45 @@ static tr_status add(void *user, const char *path)
     return rc;
 }
 
+/* A file's SHA-256, a chunk at a time, giving up as soon as the hunt is
+ * over (tr_prehash_stop): a large file must not hold the program up. */
+static bool hash_file(tr_prehash *p, const char *path, struct stat *sb, uint8_t d[TR_SHA256_DIGEST_SIZE],
+                      uint64_t *size)
+{
+    enum { CHUNK = 1 << 20 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char *buf = fstat(fd, sb) == 0 ? tr_malloc(CHUNK) : NULL;
+    bool ok = buf != NULL;
+    tr_sha256 sha;
+    tr_sha256_init(&sha);
+    uint64_t want = ok ? (uint64_t)sb->st_size : 0, at = 0;
+    while (ok && at < want) {
+        if (atomic_load_explicit(&p->stopping, memory_order_relaxed)) {
+            ok = false;
+            break;
+        }
+        size_t n = want - at < CHUNK ? (size_t)(want - at) : CHUNK;
+        ssize_t got = pread(fd, buf, n, (off_t)at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            ok = got == 0; /* shrank: the digest is of what there is */
+            break;
+        }
+        tr_sha256_update(&sha, buf, (size_t)got);
+        at += (uint64_t)got;
+    }
+    tr_free(buf);
+    close(fd);
+    if (!ok)
+        return false;
+    tr_sha256_final(&sha, d);
+    *size = at;
+    return true;
+}
+
 static void *run(void *arg)
 {
     tr_prehash *p = arg;
@@ -130,7 +174,7 @@ static void *run(void *arg)
         struct stat sb;
         uint8_t d[TR_SHA256_DIGEST_SIZE];
         uint64_t size = 0;
-        bool ok = stat(path, &sb) == 0 && tr_sha256_file(path, (uint64_t)sb.st_size, d, &size) == 0;
+        bool ok = hash_file(p, path, &sb, d, &size);
         pthread_mutex_lock(&p->lock);
         e = &p->v[k]; /* the list may have moved */
         e->state = ok ? DONE : FAILED;
@@ -216,6 +260,7 @@ void tr_prehash_stop(tr_prehash *p)
         pthread_mutex_lock(&p->lock);
         p->stop = true;
         pthread_mutex_unlock(&p->lock);
+        atomic_store(&p->stopping, true);
         pthread_join(p->thread, NULL);
     }
     for (size_t i = 0; i < p->n; i++)
