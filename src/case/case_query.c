@@ -61,17 +61,6 @@ static void put_time(tr_strbuf *b, tr_time t)
     tr_strbuf_puts(b, buf);
 }
 
-static void json_time(tr_strbuf *b, tr_time t)
-{
-    char buf[TR_TIME_BUFSIZE];
-    if (t == TR_TIME_NONE) {
-        tr_strbuf_puts(b, "null");
-        return;
-    }
-    tr_time_format(t, buf);
-    tr_strbuf_json_string(b, buf);
-}
-
 static tr_status flush_buf(tr_strbuf *b, FILE *out)
 {
     tr_status rc = TR_OK;
@@ -429,7 +418,7 @@ static void json_host(tr_strbuf *b, const tr_case_host *h)
     tr_strbuf_puts(b, ",\"first_trace\":");
     if (h->first_finding) {
         tr_strbuf_puts(b, "{\"time\":");
-        json_time(b, h->first_trace);
+        tr_strbuf_json_time(b, h->first_trace);
         tr_strbuf_printf(b, ",\"finding\":%lld,\"rule_id\":", (long long)h->first_finding);
         tr_strbuf_json_string(b, h->first_rule);
         tr_strbuf_puts(b, ",\"title\":");
@@ -443,7 +432,7 @@ static void json_host(tr_strbuf *b, const tr_case_host *h)
     tr_strbuf_puts(b, ",\"last_activity\":");
     if (h->last_finding) {
         tr_strbuf_puts(b, "{\"time\":");
-        json_time(b, h->last_activity);
+        tr_strbuf_json_time(b, h->last_activity);
         tr_strbuf_printf(b, ",\"finding\":%lld}", (long long)h->last_finding);
     } else {
         tr_strbuf_puts(b, "null");
@@ -454,9 +443,9 @@ static void json_host(tr_strbuf *b, const tr_case_host *h)
     else
         tr_strbuf_puts(b, "null");
     tr_strbuf_puts(b, ",\"first_seen\":");
-    json_time(b, h->first_seen);
+    tr_strbuf_json_time(b, h->first_seen);
     tr_strbuf_puts(b, ",\"last_seen\":");
-    json_time(b, h->last_seen);
+    tr_strbuf_json_time(b, h->last_seen);
     tr_strbuf_printf(b, ",\"findings\":%llu,\"by_level\":", (unsigned long long)h->findings);
     json_levels(b, h->per_level);
     tr_strbuf_puts(b, ",\"techniques\":");
@@ -603,7 +592,7 @@ tr_status tr_case_write_summary(tr_case *c, const tr_case_query *q, int as, FILE
             tr_strbuf_puts(&b, "{\"host\":");
             tr_strbuf_json_string(&b, first->name);
             tr_strbuf_puts(&b, ",\"time\":");
-            json_time(&b, first->first_trace);
+            tr_strbuf_json_time(&b, first->first_trace);
             tr_strbuf_printf(&b, ",\"finding\":%lld}", (long long)first->first_finding);
         } else {
             tr_strbuf_puts(&b, "null");
@@ -613,7 +602,7 @@ tr_status tr_case_write_summary(tr_case *c, const tr_case_query *q, int as, FILE
             tr_strbuf_puts(&b, "{\"host\":");
             tr_strbuf_json_string(&b, last->name);
             tr_strbuf_puts(&b, ",\"time\":");
-            json_time(&b, last->last_activity);
+            tr_strbuf_json_time(&b, last->last_activity);
             tr_strbuf_printf(&b, ",\"finding\":%lld}", (long long)last->last_finding);
         } else {
             tr_strbuf_puts(&b, "null");
@@ -748,7 +737,7 @@ tr_status tr_case_write_timeline(tr_case *c, const tr_case_query *q, int as, FIL
             if (as == TR_CASE_JSON && rows)
                 tr_strbuf_putc(&b, ',');
             tr_strbuf_printf(&b, "{\"finding\":%lld,\"time\":", (long long)id);
-            json_time(&b, ts);
+            tr_strbuf_json_time(&b, ts);
             tr_strbuf_puts(&b, ",\"host\":");
             tr_strbuf_json_string(&b, key);
             tr_strbuf_puts(&b, ",\"host_name\":");

@@ -1695,17 +1695,6 @@ tr_status tr_exchange_report_write_text(tr_exchange_report *r, FILE *out)
 /* ---------------------------------------------------------------- writing: JSON */
 
 
-static void jt(tr_strbuf *b, tr_time t)
-{
-    if (t == TR_TIME_NONE) {
-        tr_strbuf_puts(b, "null");
-        return;
-    }
-    char buf[TR_TIME_BUFSIZE];
-    tr_time_format(t, buf);
-    tr_strbuf_json_string(b, buf);
-}
-
 static void ju(tr_strbuf *b, const char *name, uint64_t v)
 {
     tr_strbuf_printf(b, "\"%s\":%llu", name, (unsigned long long)v);
@@ -1729,9 +1718,9 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
     tr_strbuf_putc(b, ',');
     ju(b, "observed", s->by_outcome[OUT_OBSERVED]);
     tr_strbuf_puts(b, ",\"first\":");
-    jt(b, s->first);
+    tr_strbuf_json_time(b, s->first);
     tr_strbuf_puts(b, ",\"last\":");
-    jt(b, s->last);
+    tr_strbuf_json_time(b, s->last);
     tr_strbuf_puts(b, ",\"servers\":[");
     const char *sep = "";
     for (size_t k = 0; k < r->nservers; k++) {
@@ -1749,9 +1738,9 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
         tr_strbuf_json_string(b, ip->ip);
         tr_strbuf_printf(b, ",\"hits\":%llu,\"succeeded\":%llu,\"first\":", (unsigned long long)ip->hits,
                          (unsigned long long)ip->succeeded);
-        jt(b, ip->first);
+        tr_strbuf_json_time(b, ip->first);
         tr_strbuf_puts(b, ",\"last\":");
-        jt(b, ip->last);
+        tr_strbuf_json_time(b, ip->last);
         tr_strbuf_putc(b, '}');
     }
     tr_strbuf_puts(b, "],");
@@ -1770,7 +1759,7 @@ static void json_section(tr_exchange_report *r, tr_strbuf *b, size_t i)
     for (size_t k = 0; k < s->nev; k++) {
         exr_evidence *e = &s->ev[k];
         tr_strbuf_puts(b, k ? ",{\"time\":" : "{\"time\":");
-        jt(b, e->time);
+        tr_strbuf_json_time(b, e->time);
         tr_strbuf_puts(b, ",\"server\":");
         tr_strbuf_json_string(b, e->server < r->nservers ? r->servers[e->server].name : NULL);
         tr_strbuf_puts(b, ",\"outcome\":");
@@ -1816,9 +1805,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         tr_strbuf_putc(&b, ',');
         ju(&b, "bytes", s->bytes_read);
         tr_strbuf_puts(&b, ",\"first\":");
-        jt(&b, s->first_time);
+        tr_strbuf_json_time(&b, s->first_time);
         tr_strbuf_puts(&b, ",\"last\":");
-        jt(&b, s->last_time);
+        tr_strbuf_json_time(&b, s->last_time);
         tr_strbuf_putc(&b, '}');
     }
     tr_strbuf_putc(&b, ',');
@@ -1826,9 +1815,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
     tr_strbuf_putc(&b, ',');
     ju(&b, "hits", r->hits);
     tr_strbuf_puts(&b, ",\"first\":");
-    jt(&b, r->first);
+    tr_strbuf_json_time(&b, r->first);
     tr_strbuf_puts(&b, ",\"last\":");
-    jt(&b, r->last);
+    tr_strbuf_json_time(&b, r->last);
 
     tr_strbuf_puts(&b, ",\"servers\":[");
     for (size_t i = 0; i < r->nservers; i++) {
@@ -1850,9 +1839,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
             ju(&b, source_names[k], sv->by_source[k]);
         }
         tr_strbuf_puts(&b, "},\"first\":");
-        jt(&b, sv->first);
+        tr_strbuf_json_time(&b, sv->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        jt(&b, sv->last);
+        tr_strbuf_json_time(&b, sv->last);
         tr_strbuf_putc(&b, '}');
     }
     tr_strbuf_puts(&b, "],");
@@ -1879,9 +1868,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         tr_strbuf_puts(&b, ",\"server\":");
         tr_strbuf_json_string(&b, f->server < r->nservers ? r->servers[f->server].name : NULL);
         tr_strbuf_printf(&b, ",\"hits\":%llu,\"first\":", (unsigned long long)f->hits);
-        jt(&b, f->first);
+        tr_strbuf_json_time(&b, f->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        jt(&b, f->last);
+        tr_strbuf_json_time(&b, f->last);
         tr_strbuf_puts(&b, ",\"where\":");
         tr_strbuf_json_string(&b, f->where);
         tr_strbuf_putc(&b, '}');
@@ -1909,9 +1898,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         else
             tr_strbuf_puts(&b, "null");
         tr_strbuf_puts(&b, ",\"first\":");
-        jt(&b, w->first);
+        tr_strbuf_json_time(&b, w->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        jt(&b, w->last);
+        tr_strbuf_json_time(&b, w->last);
         tr_strbuf_puts(&b, ",\"where\":");
         tr_strbuf_json_string(&b, w->where);
         tr_strbuf_putc(&b, '}');
@@ -1926,9 +1915,9 @@ tr_status tr_exchange_report_write_json(tr_exchange_report *r, FILE *out)
         tr_strbuf_json_string(&b, c->ip);
         tr_strbuf_printf(&b, ",\"hits\":%llu,\"succeeded\":%llu,\"first\":", (unsigned long long)c->hits,
                          (unsigned long long)c->succeeded);
-        jt(&b, c->first);
+        tr_strbuf_json_time(&b, c->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        jt(&b, c->last);
+        tr_strbuf_json_time(&b, c->last);
         tr_strbuf_puts(&b, ",\"sections\":[");
         const char *sep = "";
         for (size_t i = 0; i < r->nsec; i++)

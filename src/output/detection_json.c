@@ -12,18 +12,6 @@
 #include "../util/strbuf.h"
 #include "traccia.h"
 
-/* a time as a JSON string, TR_TIME_NONE as null */
-static void time_value(tr_strbuf *b, tr_time t)
-{
-    char buf[TR_TIME_BUFSIZE];
-    if (t == TR_TIME_NONE) {
-        tr_strbuf_puts(b, "null");
-        return;
-    }
-    tr_time_format(t, buf);
-    tr_strbuf_json_string(b, buf);
-}
-
 static void value(tr_strbuf *b, const tr_event *ev, const tr_value *v)
 {
     switch (v->type) {
@@ -68,7 +56,7 @@ tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
     tr_strbuf b;
     tr_strbuf_init(&b);
     tr_strbuf_puts(&b, "{\"time\":");
-    time_value(&b, d->time);
+    tr_strbuf_json_time(&b, d->time);
     tr_strbuf_puts(&b, ",\"rule\":{\"id\":");
     tr_strbuf_json_string(&b, r->id);
     tr_strbuf_puts(&b, ",\"title\":");
@@ -110,9 +98,9 @@ tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
     }
     if (r->kind == TR_RULE_CORRELATION) {
         tr_strbuf_puts(&b, ",\"first\":");
-        time_value(&b, d->first);
+        tr_strbuf_json_time(&b, d->first);
         tr_strbuf_puts(&b, ",\"last\":");
-        time_value(&b, d->last);
+        tr_strbuf_json_time(&b, d->last);
         tr_strbuf_printf(&b, ",\"value\":%g,\"group\":{", d->value);
         for (size_t i = 0; i < d->ngroup; i++) {
             if (i)

@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "utf8.h"
+#include "traccia.h"
 
 void tr_strbuf_init(tr_strbuf *b) { memset(b, 0, sizeof *b); }
 
@@ -137,4 +138,15 @@ void tr_strbuf_json_string(tr_strbuf *b, const char *s)
     tr_strbuf_putc(b, '"');
     tr_strbuf_json_escape(b, s, strlen(s));
     tr_strbuf_putc(b, '"');
+}
+
+void tr_strbuf_json_time(tr_strbuf *b, int64_t t)
+{
+    char buf[TR_TIME_BUFSIZE];
+    if (t == TR_TIME_NONE) {
+        tr_strbuf_puts(b, "null");
+        return;
+    }
+    tr_time_format(t, buf);
+    tr_strbuf_json_string(b, buf);
 }

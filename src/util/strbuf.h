@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tr_strbuf {
     char *data;   /* NUL-terminated when len > 0 or after any append */
@@ -33,6 +34,9 @@ void tr_strbuf_printf(tr_strbuf *b, const char *fmt, ...) __attribute__((format(
 void tr_strbuf_json_escape(tr_strbuf *b, const char *s, size_t len);
 /* s as a quoted, escaped JSON string; NULL as null. */
 void tr_strbuf_json_string(tr_strbuf *b, const char *s);
+/* An instant (ns since 1970, as tr_time_format writes it) as a JSON string;
+ * TR_TIME_NONE (INT64_MIN) as null. */
+void tr_strbuf_json_time(tr_strbuf *b, int64_t t);
 static inline bool tr_strbuf_failed(const tr_strbuf *b) { return b->failed; }
 
 #endif
