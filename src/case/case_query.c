@@ -61,6 +61,28 @@ static void put_time(tr_strbuf *b, tr_time t)
     tr_strbuf_puts(b, buf);
 }
 
+/* "T1505.003 T1059.003" as ["T1505.003","T1059.003"]. */
+static void json_words(tr_strbuf *b, const char *text)
+{
+    tr_strbuf_putc(b, '[');
+    bool first = true;
+    for (const char *t = text; t && *t;) {
+        size_t len = strcspn(t, " ");
+        if (len) {
+            if (!first)
+                tr_strbuf_putc(b, ',');
+            first = false;
+            tr_strbuf_putc(b, '"');
+            tr_strbuf_json_escape(b, t, len);
+            tr_strbuf_putc(b, '"');
+        }
+        t += len;
+        while (*t == ' ')
+            t++;
+    }
+    tr_strbuf_putc(b, ']');
+}
+
 static tr_status flush_buf(tr_strbuf *b, FILE *out)
 {
     tr_status rc = TR_OK;
@@ -675,6 +697,30 @@ tr_status tr_case_write_summary(tr_case *c, const tr_case_query *q, int as, FILE
     return rc;
 }
 
+/* ---------------------------------------------------------------- row lists */
+
+/* The end of a list of rows (timeline, inventory): the statement's last
+ * step judged and finalized, the JSON closed or the count said, the buffer
+ * written and freed. */
+static tr_status finish_rows(tr_case *c, sqlite3_stmt *st, int step, tr_status rc, tr_strbuf *b, int as, size_t rows,
+                             const char *noun, FILE *out)
+{
+    if (rc == TR_OK && step != SQLITE_DONE)
+        rc = tr_case_fail(c, step, "reading the case");
+    sqlite3_finalize(st);
+    if (rc == TR_OK) {
+        if (as == TR_CASE_JSON)
+            tr_strbuf_puts(b, "]}\n");
+        else if (as == TR_CASE_TEXT)
+            tr_strbuf_printf(b, "%zu %s\n", rows, noun);
+        rc = flush_buf(b, out);
+    }
+    tr_strbuf_free(b);
+    if (rc == TR_OK && fflush(out) != 0)
+        rc = TR_ERR_IO;
+    return rc;
+}
+
 /* ---------------------------------------------------------------- timeline */
 
 static void csv_cell(tr_strbuf *b, const char *s)
@@ -748,35 +794,11 @@ tr_status tr_case_write_timeline(tr_case *c, const tr_case_query *q, int as, FIL
             tr_strbuf_json_string(&b, rid);
             tr_strbuf_puts(&b, ",\"title\":");
             tr_strbuf_json_string(&b, title);
-            tr_strbuf_puts(&b, ",\"techniques\":[");
-            for (const char *t = tech; t && *t;) {
-                size_t len = strcspn(t, " ");
-                if (len) {
-                    if (t != tech)
-                        tr_strbuf_putc(&b, ',');
-                    tr_strbuf_putc(&b, '"');
-                    tr_strbuf_json_escape(&b, t, len);
-                    tr_strbuf_putc(&b, '"');
-                }
-                t += len;
-                while (*t == ' ')
-                    t++;
-            }
-            tr_strbuf_puts(&b, "],\"tactics\":[");
-            for (const char *t = tac; t && *t;) {
-                size_t len = strcspn(t, " ");
-                if (len) {
-                    if (t != tac)
-                        tr_strbuf_putc(&b, ',');
-                    tr_strbuf_putc(&b, '"');
-                    tr_strbuf_json_escape(&b, t, len);
-                    tr_strbuf_putc(&b, '"');
-                }
-                t += len;
-                while (*t == ' ')
-                    t++;
-            }
-            tr_strbuf_puts(&b, "]},\"source\":");
+            tr_strbuf_puts(&b, ",\"techniques\":");
+            json_words(&b, tech);
+            tr_strbuf_puts(&b, ",\"tactics\":");
+            json_words(&b, tac);
+            tr_strbuf_puts(&b, "},\"source\":");
             if (path) {
                 tr_strbuf_puts(&b, "{\"path\":");
                 tr_strbuf_json_string(&b, path);
@@ -822,20 +844,7 @@ tr_status tr_case_write_timeline(tr_case *c, const tr_case_query *q, int as, FIL
         if (b.len > (1u << 16))
             rc = flush_buf(&b, out);
     }
-    if (rc == TR_OK && step != SQLITE_DONE)
-        rc = tr_case_fail(c, step, "reading the case");
-    sqlite3_finalize(st);
-    if (rc == TR_OK) {
-        if (as == TR_CASE_JSON)
-            tr_strbuf_puts(&b, "]}\n");
-        else if (as == TR_CASE_TEXT)
-            tr_strbuf_printf(&b, "%zu finding(s)\n", rows);
-        rc = flush_buf(&b, out);
-    }
-    tr_strbuf_free(&b);
-    if (rc == TR_OK && fflush(out) != 0)
-        rc = TR_ERR_IO;
-    return rc;
+    return finish_rows(c, st, step, rc, &b, as, rows, "finding(s)", out);
 }
 
 /* ---------------------------------------------------------------- evidence */
@@ -923,18 +932,5 @@ tr_status tr_case_write_evidence(tr_case *c, const tr_case_query *q, int as, FIL
         if (b.len > (1u << 16))
             rc = flush_buf(&b, out);
     }
-    if (rc == TR_OK && step != SQLITE_DONE)
-        rc = tr_case_fail(c, step, "reading the case");
-    sqlite3_finalize(st);
-    if (rc == TR_OK) {
-        if (as == TR_CASE_JSON)
-            tr_strbuf_puts(&b, "]}\n");
-        else if (as == TR_CASE_TEXT)
-            tr_strbuf_printf(&b, "%zu file(s)\n", rows);
-        rc = flush_buf(&b, out);
-    }
-    tr_strbuf_free(&b);
-    if (rc == TR_OK && fflush(out) != 0)
-        rc = TR_ERR_IO;
-    return rc;
+    return finish_rows(c, st, step, rc, &b, as, rows, "file(s)", out);
 }
