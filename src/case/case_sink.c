@@ -40,8 +40,8 @@
 #define COMMIT_SECONDS 0.2 /* and at a file's end, a commit when the last is older than this */
 
 enum {
-    S_RUN_BEGIN, S_RUN_END, S_EV_GET, S_EV_BEGIN, S_EV_END, S_EV_ID, S_HOST_PUT, S_HOST_GET, S_HOST_NAME,
-    S_HE_CLEAR, S_HE_PUT, S_RULE_PUT, S_RULE_GET, S_FINDING, NSTMT
+    S_RUN_BEGIN, S_RUN_END, S_EV_GET, S_EV_BEGIN, S_EV_END, S_EV_ID, S_HOST_PUT, S_HE_CLEAR, S_HE_PUT,
+    S_RULE_PUT, S_FINDING, NSTMT
 };
 
 static const char *const sql[NSTMT] = {
@@ -53,23 +53,21 @@ static const char *const sql[NSTMT] = {
     [S_EV_GET] = "SELECT id,size,mtime,status,ruleset_digest,read_to,format,sha256,hashed,records,first_time,"
                  "last_time FROM evidence WHERE path=?",
     [S_EV_BEGIN] = "INSERT INTO evidence(path,size,mtime,status,first_run,last_run) VALUES(?,?,?,'reading',?,?) "
-                   "ON CONFLICT(path) DO UPDATE SET status='reading', last_run=excluded.last_run",
+                   "ON CONFLICT(path) DO UPDATE SET status='reading', last_run=excluded.last_run RETURNING id",
     [S_EV_END] = "UPDATE evidence SET size=?, mtime=?, sha256=?, hashed=?, format=?, records=?, first_time=?, "
                  "last_time=?, status=?, why=?, read_to=?, ruleset_digest=?, last_run=? WHERE id=?",
     [S_EV_ID] = "SELECT id FROM evidence WHERE path=?",
+    /* new, or a longer spelling (the FQDN) of a host the case holds */
     [S_HOST_PUT] = "INSERT INTO hosts(key,name) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET name="
-                   "CASE WHEN length(excluded.name) > length(name) THEN excluded.name ELSE name END",
-    [S_HOST_GET] = "SELECT id FROM hosts WHERE key=?",
-    [S_HOST_NAME] = "UPDATE hosts SET name=? WHERE id=? AND length(name) < length(?)",
+                   "CASE WHEN length(excluded.name) > length(name) THEN excluded.name ELSE name END RETURNING id",
     [S_HE_CLEAR] = "DELETE FROM host_evidence WHERE evidence=?",
     [S_HE_PUT] = "INSERT INTO host_evidence(host,evidence,format,channel,events,first_time,last_time) "
                  "VALUES(?,?,?,?,?,?,?) ON CONFLICT(host,evidence,format,channel) DO UPDATE SET "
                  "events=events+excluded.events, first_time=min(coalesce(first_time,excluded.first_time),"
                  "coalesce(excluded.first_time,first_time)), last_time=max(coalesce(last_time,excluded.last_time),"
                  "coalesce(excluded.last_time,last_time))",
-    [S_RULE_PUT] = "INSERT OR IGNORE INTO rules(kind,rule_id,title,level,level_name,status,techniques,tactics,tags,"
-                   "source) VALUES(?,?,?,?,?,?,?,?,?,?)",
-    [S_RULE_GET] = "SELECT id FROM rules WHERE kind=? AND rule_id=? AND title=?",
+    [S_RULE_PUT] = "INSERT INTO rules(kind,rule_id,title,level,level_name,status,techniques,tactics,tags,source) "
+                   "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(kind,rule_id,title) DO UPDATE SET kind=kind RETURNING id",
     [S_FINDING] = "INSERT OR IGNORE INTO findings(run,kind,rule,level,ts,time,first_time,last_time,value,host,"
                   "evidence,record,byte_offset,matched_field,matched_value,details,ident) "
                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -169,6 +167,18 @@ static void bind_static(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
+}
+
+/* Steps an INSERT ... RETURNING id; the id, or 0 with the failure noted. */
+static int64_t run_id(case_sink *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int end = sqlite3_reset(st); /* completes the statement: its error, if any, is here */
+    sqlite3_clear_bindings(st);
+    if (!id || end != SQLITE_OK)
+        fail(s, end != SQLITE_OK ? end : rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc, what);
+    return end == SQLITE_OK ? id : 0;
 }
 
 /* Steps a statement that returns no row (or whose row is not wanted). */
@@ -408,23 +418,7 @@ static int64_t rule_id(case_sink *s, const tr_finding *f)
     join(&s->tmp, r->tags, r->ntags);
     bind_text(st, 9, s->tmp.data ? s->tmp.data : "");
     bind_text(st, 10, r->path);
-    int rc = run(st);
-    if (rc != SQLITE_DONE) {
-        fail(s, rc, "case store: adding a rule");
-        return 0;
-    }
-    st = s->st[S_RULE_GET];
-    bind_text(st, 1, kind);
-    bind_text(st, 2, id);
-    bind_text(st, 3, title);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *slot = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (!*slot)
-        fail(s, rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc, "case store: finding a rule");
-    return *slot;
+    return *slot = run_id(s, st, "case store: adding a rule");
 }
 
 static int64_t host_id(case_sink *s, const char *key, const char *name)
@@ -434,40 +428,14 @@ static int64_t host_id(case_sink *s, const char *key, const char *name)
         fail(s, SQLITE_NOMEM, "case store: remembering a host");
         return 0;
     }
-    size_t len = strlen(name);
-    if (*slot) {
-        /* a longer spelling (the FQDN) replaces a shorter one */
-        size_t *held = map_aux(&s->hosts, slot);
-        if (len > *held) {
-            sqlite3_stmt *st = s->st[S_HOST_NAME];
-            bind_text(st, 1, name);
-            sqlite3_bind_int64(st, 2, *slot);
-            bind_text(st, 3, name);
-            int rc = run(st);
-            if (rc != SQLITE_DONE)
-                fail(s, rc, "case store: naming a host");
-            *held = len;
-        }
-        return *slot;
-    }
+    size_t len = strlen(name), *held = map_aux(&s->hosts, slot);
+    if (*slot && len <= *held)
+        return *slot; /* known, and by a name as long */
     sqlite3_stmt *st = s->st[S_HOST_PUT];
     bind_text(st, 1, key);
     bind_text(st, 2, name);
-    int rc = run(st);
-    if (rc != SQLITE_DONE) {
-        fail(s, rc, "case store: adding a host");
-        return 0;
-    }
-    st = s->st[S_HOST_GET];
-    bind_text(st, 1, key);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *slot = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (!*slot)
-        fail(s, rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc, "case store: finding a host");
-    *map_aux(&s->hosts, slot) = len; /* at least: the case may hold a longer one, which stays */
+    *slot = run_id(s, st, "case store: adding a host");
+    *held = len; /* at least: the case may hold a longer name, which stays */
     return *slot;
 }
 
@@ -750,17 +718,9 @@ static tr_status case_file_begin(void *state, const tr_hunt_file *f)
     sqlite3_bind_int64(st, 3, f->mtime);
     sqlite3_bind_int64(st, 4, s->run);
     sqlite3_bind_int64(st, 5, s->run);
-    int rc = run(st);
-    if (rc != SQLITE_DONE)
-        return fail(s, rc, "case store: recording a file");
-    st = s->st[S_EV_ID];
-    bind_text(st, 1, s->ev_path);
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        s->ev_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (!s->ev_id)
-        return fail(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "case store: recording a file");
+    if (!(s->ev_id = run_id(s, st, "case store: recording a file")))
+        return s->failed;
+    int rc;
     if (!f->resume_from) { /* read in full: its counts start again */
         st = s->st[S_HE_CLEAR];
         sqlite3_bind_int64(st, 1, s->ev_id);
