@@ -113,6 +113,8 @@ int main(int argc, char **argv)
             snprintf(cmd, sizeof cmd, "powershell.exe -nop -w hidden -enc %.*s", n,
                      "SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBh");
             snprintf(img, sizeof img, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell%ld.exe", i % 7);
+            f.key_lens[0] = (uint32_t)strlen(cmd);
+            f.key_lens[1] = (uint32_t)strlen(img);
             rc |= tr_sink_case.finding(st, &f) != TR_OK;
         }
         tr_hunt_file end = hf;

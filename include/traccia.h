@@ -509,7 +509,8 @@ typedef struct tr_finding {
                                 * CommandLine, Image, TargetFilename, users, addresses),
                                 * values cut at 1 KiB */
     const char *key_names[TR_FINDING_MAX_KEYS];
-    const char *key_values[TR_FINDING_MAX_KEYS];
+    const char *key_values[TR_FINDING_MAX_KEYS]; /* NUL-terminated once the hunt copied the finding */
+    uint32_t key_lens[TR_FINDING_MAX_KEYS];      /* bytes of each value */
 } tr_finding;
 
 /* "sigma", "correlation", "indicator", "analytic", "file". */

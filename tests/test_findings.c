@@ -317,6 +317,7 @@ static void finding_frames_round_trip(void)
     f.nkeys = 1;
     f.key_names[0] = "Image";
     f.key_values[0] = "C:\\x.exe";
+    f.key_lens[0] = 8;
     tr_strbuf b;
     tr_strbuf_init(&b);
     tr_strbuf_append(&b, "abc", 3);
@@ -341,6 +342,52 @@ static void finding_frames_round_trip(void)
     CHECK(!tr_finding_thaw(copy, 8 + sizeof(tr_finding) + 4, &g)); /* its strings lie past the end */
     free(copy);
     tr_strbuf_free(&b);
+}
+
+/* Key fields: the usual ones when the rule names none, values cut at 1 KiB
+ * on a character boundary, the host taken from the event. */
+typedef struct key_probe {
+    size_t nkeys;
+    char names[TR_FINDING_MAX_KEYS][32];
+    uint32_t lens[TR_FINDING_MAX_KEYS];
+    char host[TR_HOST_KEY_MAX];
+} key_probe;
+
+static void key_hook(const tr_event *ev, size_t index, void *ctx)
+{
+    (void)index;
+    static const tr_rule_info rule = {.kind = TR_RULE_DETECTION, .id = "k", .title = "K", .level = TR_LEVEL_LOW};
+    key_probe *p = ctx;
+    tr_detection d = {.rule = &rule, .event = ev, .time = tr_event_time(ev), .first = TR_TIME_NONE, .last = TR_TIME_NONE};
+    tr_finding f;
+    tr_finding_from_detection(&f, &d);
+    p->nkeys = f.nkeys;
+    for (size_t i = 0; i < f.nkeys; i++) {
+        snprintf(p->names[i], sizeof p->names[i], "%s", f.key_names[i]);
+        p->lens[i] = f.key_lens[i];
+    }
+    memcpy(p->host, f.host, sizeof p->host);
+}
+
+static void finding_key_fields(void)
+{
+    char text[4096];
+    /* 1,022 'a' then a 3-byte character straddling the 1,024-byte cut */
+    int n = snprintf(text, sizeof text, "{\"Computer\":\"ws7.corp.local\",\"Image\":\"C:\\\\x.exe\",\"CommandLine\":\"");
+    memset(text + n, 'a', 1022);
+    n += 1022;
+    n += snprintf(text + n, sizeof text - (size_t)n, "\u20ac and more\",\"Other\":1}\n");
+    key_probe p = {0};
+    scan_result r = {0};
+    r.hook = key_hook;
+    r.hook_ctx = &p;
+    scan_text(&r, text);
+    CHECK_INT(p.nkeys, 2);
+    CHECK(strcmp(p.names[0], "CommandLine") == 0 && strcmp(p.names[1], "Image") == 0);
+    CHECK_INT(p.lens[0], 1022); /* the euro sign would end past 1,024: left out whole */
+    CHECK_INT(p.lens[1], 8); /* C:\x.exe */
+    CHECK(strcmp(p.host, "WS7") == 0);
+    scan_result_free(&r);
 }
 
 /* ---------------------------------------------------------------- the tables */
@@ -459,6 +506,7 @@ void suite_findings(void)
     RUN(host_cache_agrees);
     RUN(events_freeze_and_thaw);
     RUN(finding_frames_round_trip);
+    RUN(finding_key_fields);
     RUN(tables_are_complete);
     RUN(hunt_through_every_sink);
 }

@@ -46,8 +46,15 @@ static void add_key(tr_finding *f, const tr_event *ev, const char *name)
     for (size_t i = 0; i < f->nkeys; i++)
         if (strcmp(f->key_names[i], name) == 0)
             return;
+    size_t n = v->len;
+    if (n > KEY_VALUE_MAX) { /* cut on a character boundary */
+        n = KEY_VALUE_MAX;
+        while (n > 0 && ((unsigned char)v->str[n] & 0xC0) == 0x80)
+            n--;
+    }
     f->key_names[f->nkeys] = name;
-    f->key_values[f->nkeys] = v->str; /* length: key_len below, set by freeze */
+    f->key_values[f->nkeys] = v->str;
+    f->key_lens[f->nkeys] = (uint32_t)n;
     f->nkeys++;
 }
 
@@ -117,26 +124,6 @@ static void pad8(tr_strbuf *b)
         tr_strbuf_append(b, zeros, n);
 }
 
-/* The text of a key value, cut at KEY_VALUE_MAX on a character boundary. */
-static size_t key_len(const tr_finding *f, size_t i, const tr_event *ev)
-{
-    /* the value's length is the field's: find it again (cheap: hashed) */
-    const tr_field *fl = ev ? tr_event_get(ev, f->key_names[i], strlen(f->key_names[i])) : NULL;
-    size_t n = 0;
-    if (fl) {
-        const tr_value *v = fl->value.type == TR_LIST ? tr_event_list_item(ev, &fl->value, 0) : &fl->value;
-        n = v && v->str == f->key_values[i] ? v->len : strlen(f->key_values[i]);
-    } else {
-        n = strlen(f->key_values[i]);
-    }
-    if (n > KEY_VALUE_MAX) {
-        n = KEY_VALUE_MAX;
-        while (n > 0 && ((unsigned char)f->key_values[i][n] & 0xC0) == 0x80)
-            n--;
-    }
-    return n;
-}
-
 bool tr_finding_freeze(const tr_finding *f, bool with_event, tr_strbuf *out)
 {
     assert(f && out);
@@ -153,7 +140,7 @@ bool tr_finding_freeze(const tr_finding *f, bool with_event, tr_strbuf *out)
     c.matched_value = (const char *)(uintptr_t)put_str(&w, f->matched_value);
     for (size_t i = 0; i < f->nkeys; i++) {
         c.key_names[i] = (const char *)(uintptr_t)put_str(&w, f->key_names[i]);
-        c.key_values[i] = (const char *)(uintptr_t)put(&w, f->key_values[i], key_len(f, i, f->event));
+        c.key_values[i] = (const char *)(uintptr_t)put(&w, f->key_values[i], f->key_lens[i]);
     }
     if (f->ngroup) {
         size_t offs[2 * 64];
