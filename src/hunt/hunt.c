@@ -86,6 +86,7 @@ typedef struct counts {
     tr_time first, last;
     /* computers: open addressing on the name hash */
     tr_hunt_count *comp;
+    char (*comp_keys)[TR_HOST_KEY_MAX]; /* comp[i]'s host key */
     uint32_t *comp_slots; /* index + 1 */
     size_t ncomp;
     uint64_t comp_other;
@@ -235,8 +236,9 @@ static int counts_init(counts *c, size_t nrules)
     c->first = c->last = TR_TIME_NONE;
     c->per_rule = tr_calloc(nrules + 1, sizeof *c->per_rule);
     c->comp = tr_calloc(MAX_COMPUTERS, sizeof *c->comp);
+    c->comp_keys = tr_calloc(MAX_COMPUTERS, sizeof *c->comp_keys);
     c->comp_slots = tr_calloc(MAX_COMPUTERS * 2, sizeof *c->comp_slots);
-    return c->per_rule && c->comp && c->comp_slots ? 0 : -1;
+    return c->per_rule && c->comp && c->comp_keys && c->comp_slots ? 0 : -1;
 }
 
 static void counts_free(counts *c)
@@ -244,23 +246,23 @@ static void counts_free(counts *c)
     for (size_t i = 0; c->comp && i < c->ncomp; i++)
         tr_free(c->comp[i].name);
     tr_free(c->comp);
+    tr_free(c->comp_keys);
     tr_free(c->comp_slots);
     tr_free(c->per_rule);
 }
 
-/* Counts n findings on the host named name[0..len) (merged by tr_host_key;
- * the longest spelling is the one shown). */
-static void count_computer(counts *c, const char *name, size_t len, uint64_t n)
+/* Counts n findings on the host with this key (tr_host_key), spelt name
+ * here: the longest spelling is the one shown. */
+static void count_computer(counts *c, const char *key, const char *name, uint64_t n)
 {
-    char key[TR_HOST_KEY_MAX];
-    size_t klen = tr_host_key(name, len, key);
+    size_t klen = strlen(key), len = strlen(name);
     uint32_t mask = MAX_COMPUTERS * 2 - 1, h = tr_name_hash(key, klen) & mask;
     while (c->comp_slots[h]) {
-        tr_hunt_count *e = &c->comp[c->comp_slots[h] - 1];
-        char ek[TR_HOST_KEY_MAX];
-        if (tr_host_key(e->name, strlen(e->name), ek) == klen && memcmp(ek, key, klen) == 0) {
+        uint32_t i = c->comp_slots[h] - 1;
+        if (strcmp(c->comp_keys[i], key) == 0) {
+            tr_hunt_count *e = &c->comp[i];
             e->count += n;
-            if (len > strlen(e->name)) {
+            if (len > strlen(e->name)) { /* the longest spelling is the one shown */
                 char *longer = tr_strndup(name, len);
                 if (longer) {
                     tr_free(e->name);
@@ -281,6 +283,7 @@ static void count_computer(counts *c, const char *name, size_t len, uint64_t n)
         return;
     }
     c->comp[c->ncomp] = (tr_hunt_count){copy, n};
+    memcpy(c->comp_keys[c->ncomp], key, klen + 1);
     c->comp_slots[h] = (uint32_t)++c->ncomp;
 }
 
@@ -347,7 +350,7 @@ void tr_emit_detection(tr_emit *e, const tr_detection *d)
     }
     tr_finding f;
     tr_finding_from_detection(&f, d);
-    count_computer(c, f.host_name, strlen(f.host_name), 1);
+    count_computer(c, f.host, f.host_name, 1);
     if (!h->st.nsink)
         return;
     if (e->j) { /* to the job's buffer, for the writer */
@@ -1107,7 +1110,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
             if (w->c.last != TR_TIME_NONE && (res->last == TR_TIME_NONE || w->c.last > res->last))
                 res->last = w->c.last;
             for (size_t k = 0; k < w->c.ncomp; k++)
-                count_computer(&all, w->c.comp[k].name, strlen(w->c.comp[k].name), w->c.comp[k].count);
+                count_computer(&all, w->c.comp_keys[k], w->c.comp[k].name, w->c.comp[k].count);
             all.comp_other += w->c.comp_other;
         }
         for (size_t k = 0; k < h.st.ndet; k++)
