@@ -466,3 +466,9 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;
 }
+
+const char *test_bin(void)
+{
+    const char *b = getenv("TRACCIA_BIN");
+    return b ? b : "build/traccia";
+}

@@ -135,6 +135,9 @@ const char *write_file(const char *name, const void *data, size_t len);
 /* write_file of a NUL-terminated text */
 #define write_text(name, text) write_file((name), (text), strlen(text))
 
+/* The `traccia` command under test: $TRACCIA_BIN, else build/traccia. */
+const char *test_bin(void);
+
 /* Path of ../shared relative to the repository, or NULL when absent. */
 const char *shared_dir(void);
 

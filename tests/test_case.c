@@ -20,11 +20,6 @@
 
 #define EXAMPLE "examples/exchange-intrusion"
 
-static const char *bin(void)
-{
-    const char *b = getenv("TRACCIA_BIN");
-    return b ? b : "build/traccia";
-}
 
 static tr_ruleset *rules_with(const char *extra)
 {
@@ -390,7 +385,7 @@ static void killed_hunt_is_completed(void)
         return;
     const char *db = db_path("killed.db"), *ref = db_path("reference.db");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s hunt -q -j 2 --case %s %s >/dev/null 2>&1", bin(), ref, ev);
+    snprintf(cmd, sizeof cmd, "%s hunt -q -j 2 --case %s %s >/dev/null 2>&1", test_bin(), ref, ev);
     CHECK_INT(system(cmd), 0);
     int64_t want = query_int(ref, "SELECT count(*) FROM findings");
     CHECK_INT(want, 48 * 33);
@@ -406,7 +401,7 @@ static void killed_hunt_is_completed(void)
             int fd = open("/dev/null", O_WRONLY);
             dup2(fd, 1);
             dup2(fd, 2);
-            execl(bin(), "traccia", "hunt", "-q", "-j", "2", "--case", db, ev, (char *)NULL);
+            execl(test_bin(), "traccia", "hunt", "-q", "-j", "2", "--case", db, ev, (char *)NULL);
             _exit(127);
         }
         int st = 0;
@@ -435,7 +430,7 @@ static void killed_hunt_is_completed(void)
     int64_t partial = query_int(db, "SELECT count(*) FROM findings");
     CHECK(partial <= want);
     /* the next hunt completes it: no loss, no duplicate */
-    snprintf(cmd, sizeof cmd, "%s hunt -q -j 2 --case %s %s >/dev/null 2>&1", bin(), db, ev);
+    snprintf(cmd, sizeof cmd, "%s hunt -q -j 2 --case %s %s >/dev/null 2>&1", test_bin(), db, ev);
     CHECK_INT(system(cmd), 0);
     CHECK(integrity_ok(db));
     CHECK_INT(query_int(db, "SELECT count(*) FROM findings"), want);
@@ -460,24 +455,37 @@ static const char *small_evidence(void)
     return system(cmd) == 0 ? dir : NULL;
 }
 
+/* What the fault tests share: the rules, the small evidence, and the set
+ * of findings a hunt that never failed puts in a case (caller frees). */
+static char *fault_reference(tr_ruleset **rs, const char **ev, const char *name)
+{
+    *ev = small_evidence();
+    *rs = rules_with(NULL);
+    CHECK(*ev && *rs);
+    if (!*ev || !*rs) {
+        tr_ruleset_destroy(*rs);
+        *rs = NULL;
+        return NULL;
+    }
+    const char *ref = db_path(name);
+    tr_hunt_result r;
+    CHECK_INT(hunt_into(ref, *rs, *ev, 1, 0, &r, NULL), TR_OK);
+    tr_hunt_result_free(&r);
+    CHECK(query_int(ref, "SELECT count(*) FROM findings") >= 4);
+    return finding_set(ref);
+}
+
 /* Every allocation of the store (SQLite's and the sink's) fails once, in
  * turn: the hunt says so, the database stays valid, and the next hunt
  * completes it to exactly the findings of a hunt that never failed. */
 static void store_allocation_failures(void)
 {
-    const char *ev = small_evidence();
-    tr_ruleset *rs = rules_with(NULL);
-    CHECK(ev && rs);
-    if (!ev || !rs) {
-        tr_ruleset_destroy(rs);
+    tr_ruleset *rs;
+    const char *ev;
+    char *want_set = fault_reference(&rs, &ev, "alloc-ref.db");
+    if (!rs)
         return;
-    }
-    const char *ref = db_path("alloc-ref.db");
     tr_hunt_result r;
-    CHECK_INT(hunt_into(ref, rs, ev, 1, 0, &r, NULL), TR_OK);
-    tr_hunt_result_free(&r);
-    CHECK(query_int(ref, "SELECT count(*) FROM findings") >= 4);
-    char *want_set = finding_set(ref);
     long failures = 0, runs = 0, n;
     for (n = 1; n < 1000000; n += n < 200 ? 1 : n / 40) {
         char name[64];
@@ -521,18 +529,12 @@ static void store_allocation_failures(void)
 
 static void store_write_failures(void)
 {
-    const char *ev = small_evidence();
-    tr_ruleset *rs = rules_with(NULL);
-    CHECK(ev && rs);
-    if (!ev || !rs) {
-        tr_ruleset_destroy(rs);
+    tr_ruleset *rs;
+    const char *ev;
+    char *want_set = fault_reference(&rs, &ev, "io-ref.db");
+    if (!rs)
         return;
-    }
-    const char *ref = db_path("io-ref.db");
     tr_hunt_result r;
-    CHECK_INT(hunt_into(ref, rs, ev, 1, 0, &r, NULL), TR_OK);
-    tr_hunt_result_free(&r);
-    char *want_set = finding_set(ref);
     long failures = 0;
     for (long n = 1; n < 400; n++) {
         char name[64];
@@ -641,11 +643,6 @@ static void evidence_hashed_ahead(void)
 }
 
 /* ---------------------------------------------------------------- questions */
-
-typedef struct out_buf {
-    char *data;
-    size_t len;
-} out_buf;
 
 static char *answer(tr_status (*fn)(tr_case *, const tr_case_query *, int, FILE *), tr_case *c,
                     const tr_case_query *q, int as, tr_status *rc)
@@ -766,35 +763,35 @@ static void case_command(void)
     const char *db = db_path("cli.db");
     char cmd[8192], out[700];
     snprintf(out, sizeof out, "%s/cli.out", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "%s hunt -q --case %s %s >%s 2>&1", bin(), db, EXAMPLE, out);
+    snprintf(cmd, sizeof cmd, "%s hunt -q --case %s %s >%s 2>&1", test_bin(), db, EXAMPLE, out);
     CHECK_INT(system(cmd), 0);
     size_t len;
     char *o = read_all(out, &len);
     CHECK_CONTAINS(o, "hunt #1: 33 new finding(s), 0 already in the case");
     free(o);
-    snprintf(cmd, sizeof cmd, "%s hunt -q --case %s %s >%s 2>&1", bin(), db, EXAMPLE, out);
+    snprintf(cmd, sizeof cmd, "%s hunt -q --case %s %s >%s 2>&1", test_bin(), db, EXAMPLE, out);
     CHECK_INT(system(cmd), 0); /* nothing new to read is not "no input" */
     o = read_all(out, &len);
     CHECK_CONTAINS(o, "28 file(s) unchanged since the case read them");
     free(o);
-    snprintf(cmd, sizeof cmd, "%s case hosts %s >%s 2>&1", bin(), db, out);
+    snprintf(cmd, sizeof cmd, "%s case hosts %s >%s 2>&1", test_bin(), db, out);
     CHECK_INT(system(cmd), 0);
     o = read_all(out, &len);
     CHECK_CONTAINS(o, "EXCH01.corp.local (EXCH01)\n  first trace:    2019-04-17T03:12:44.2710000Z  finding #");
     CHECK_CONTAINS(o, "evtx/EXCH01-security.evtx record 790643\n");
     CHECK_CONTAINS(o, "dwell time:     688 days 22:52:33");
     free(o);
-    snprintf(cmd, sizeof cmd, "%s case summary --json %s >%s 2>&1", bin(), db, out);
+    snprintf(cmd, sizeof cmd, "%s case summary --json %s >%s 2>&1", test_bin(), db, out);
     CHECK_INT(system(cmd), 0);
     o = read_all(out, &len);
     CHECK_CONTAINS(o, "\"runs\":2,");
     free(o);
-    snprintf(cmd, sizeof cmd, "%s case timeline --host EXCH01 --min-level critical %s >%s 2>&1", bin(), db, out);
+    snprintf(cmd, sizeof cmd, "%s case timeline --host EXCH01 --min-level critical %s >%s 2>&1", test_bin(), db, out);
     CHECK_INT(system(cmd), 0);
     o = read_all(out, &len);
     CHECK_CONTAINS(o, "16 finding(s)");
     free(o);
-    snprintf(cmd, sizeof cmd, "%s case evidence --csv %s | grep -c ',\"read\",' >%s", bin(), db, out);
+    snprintf(cmd, sizeof cmd, "%s case evidence --csv %s | grep -c ',\"read\",' >%s", test_bin(), db, out);
     CHECK_INT(system(cmd), 0);
     o = read_all(out, &len);
     CHECK(o && atoi(o) == 27);
@@ -802,8 +799,8 @@ static void case_command(void)
     /* a case kept among the evidence is not evidence */
     {
         char abs_bin[700], dir[700];
-        if (!realpath(bin(), abs_bin))
-            snprintf(abs_bin, sizeof abs_bin, "%s", bin());
+        if (!realpath(test_bin(), abs_bin))
+            snprintf(abs_bin, sizeof abs_bin, "%s", test_bin());
         snprintf(dir, sizeof dir, "%s/ev", test_tmpdir());
         snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/evtx/EXCH01-system.evtx %s/ && cd %s && %s hunt -q --case here.db . "
                                   ">/dev/null 2>&1 && %s hunt -q --case here.db . >%s 2>&1",
@@ -817,16 +814,16 @@ static void case_command(void)
         free(o);
     }
     /* usage and unreadable cases */
-    snprintf(cmd, sizeof cmd, "%s case hosts %s/nosuch.db >/dev/null 2>&1", bin(), test_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s case hosts %s/nosuch.db >/dev/null 2>&1", test_bin(), test_tmpdir());
     int st = system(cmd);
     CHECK_INT(WEXITSTATUS(st), 2);
-    snprintf(cmd, sizeof cmd, "%s case frobnicate %s >/dev/null 2>&1", bin(), db);
+    snprintf(cmd, sizeof cmd, "%s case frobnicate %s >/dev/null 2>&1", test_bin(), db);
     st = system(cmd);
     CHECK_INT(WEXITSTATUS(st), 1);
-    snprintf(cmd, sizeof cmd, "%s case hosts --csv %s >/dev/null 2>&1", bin(), db);
+    snprintf(cmd, sizeof cmd, "%s case hosts --csv %s >/dev/null 2>&1", test_bin(), db);
     st = system(cmd);
     CHECK_INT(WEXITSTATUS(st), 1);
-    snprintf(cmd, sizeof cmd, "%s hunt --full %s >/dev/null 2>&1", bin(), EXAMPLE);
+    snprintf(cmd, sizeof cmd, "%s hunt --full %s >/dev/null 2>&1", test_bin(), EXAMPLE);
     st = system(cmd);
     CHECK_INT(WEXITSTATUS(st), 1);
 }
@@ -857,7 +854,7 @@ static void outputs_same_threads_and_case(void)
     char cmd[8192], ref_j[700], ref_c[700];
     snprintf(ref_j, sizeof ref_j, "%s/ref.jsonl", d);
     snprintf(ref_c, sizeof ref_c, "%s/ref.csv", d);
-    snprintf(cmd, sizeof cmd, "%s hunt -q -j 1 %s --jsonl %s --csv %s %s >/dev/null 2>&1", bin(), rules, ref_j, ref_c,
+    snprintf(cmd, sizeof cmd, "%s hunt -q -j 1 %s --jsonl %s --csv %s %s >/dev/null 2>&1", test_bin(), rules, ref_j, ref_c,
              input);
     CHECK_INT(system(cmd), 0);
     size_t len;
@@ -875,7 +872,7 @@ static void outputs_same_threads_and_case(void)
         snprintf(db, sizeof db, "%s/run%zu.db", d, i);
         if (runs[i].with_case)
             snprintf(extra, sizeof extra, "--case %s", db);
-        snprintf(cmd, sizeof cmd, "%s hunt -q -j %d %s %s --jsonl %s --csv %s %s >/dev/null 2>&1", bin(),
+        snprintf(cmd, sizeof cmd, "%s hunt -q -j %d %s %s --jsonl %s --csv %s %s >/dev/null 2>&1", test_bin(),
                  runs[i].threads, rules, extra, jp, cp, input);
         CHECK_INT(system(cmd), 0);
         CHECK(same_file(ref_j, jp));

@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-static const char *bin(void)
-{
-    const char *b = getenv("TRACCIA_BIN");
-    return b ? b : "build/traccia";
-}
 
 typedef struct run_result {
     int status;
@@ -26,7 +21,7 @@ static void run(run_result *r, const char *args)
     char cmd[2048], out[600], err[600];
     snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
     snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", bin(), args, out, err);
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", test_bin(), args, out, err);
     int st = system(cmd);
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
     size_t n;
