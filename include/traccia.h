@@ -460,7 +460,8 @@ typedef void (*tr_detection_fn)(void *user, const tr_detection *d);
 #define TR_HOST_NAME_MAX 256 /* bytes of a host's name kept, NUL included */
 
 /* The key of the host named s[0..n) into key (NUL-terminated); returns its
- * length, 0 when s names nothing (empty, blanks). */
+ * length, 0 when s names nothing (empty, blanks). TR_HOST_UNKNOWN is its
+ * own key. */
 size_t tr_host_key(const char *s, size_t n, char key[TR_HOST_KEY_MAX]);
 /* The <server> folder of a copied server's layout in path (step 3 above):
  * a pointer into path and its length in *len, or NULL. */

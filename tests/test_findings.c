@@ -78,6 +78,8 @@ static void host_keys_and_folders(void)
     tr_host_key("FE80::1", 7, key);
     CHECK(strcmp(key, "fe80::1") == 0);
     CHECK_INT(tr_host_key("   ", 3, key), 0);
+    tr_host_key(TR_HOST_UNKNOWN, strlen(TR_HOST_UNKNOWN), key);
+    CHECK(strcmp(key, TR_HOST_UNKNOWN) == 0); /* not "(UNKNOWN)": no host is never a host */
 
     size_t n;
     const char *s = tr_host_from_path("case/EXCH07/C/Program Files/Microsoft/Exchange Server/V15/Logging/x.LOG", &n);

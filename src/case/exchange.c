@@ -561,7 +561,7 @@ tr_status tr_exchange_report_events(tr_exchange_report *r, const char *host, siz
 {
     r->events += count;
     char key[TR_HOST_KEY_MAX];
-    size_t i = host && tr_host_key(host, host_len, key) && strcasecmp(key, TR_HOST_UNKNOWN) != 0
+    size_t i = host && tr_host_key(host, host_len, key) && strcmp(key, TR_HOST_UNKNOWN) != 0
                    ? server_get(r, host, host_len)
                    : SIZE_MAX;
     if (i == SIZE_MAX) {

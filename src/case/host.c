@@ -40,6 +40,10 @@ size_t tr_host_key(const char *s, size_t n, char key[TR_HOST_KEY_MAX])
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     size_t k = 0;
+    if (n == sizeof TR_HOST_UNKNOWN - 1 && memcmp(s, TR_HOST_UNKNOWN, n) == 0) { /* no host: its own key */
+        memcpy(key, TR_HOST_UNKNOWN, sizeof TR_HOST_UNKNOWN);
+        return n;
+    }
     if (is_address(s, n)) {
         for (; k < n && k < TR_HOST_KEY_MAX - 1; k++)
             key[k] = (char)tolower((unsigned char)s[k]);

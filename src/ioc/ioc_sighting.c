@@ -223,8 +223,11 @@ tr_status tr_sighting_log_add(tr_sighting_log *log, const tr_detection *d)
     char key[TR_HOST_KEY_MAX];
     const char *host = NULL;
     size_t hl = 0;
-    if (d->event && strcmp((tr_event_host(d->event, key, &host, &hl), key), TR_HOST_UNKNOWN) == 0)
-        host = NULL;
+    if (d->event) {
+        tr_event_host(d->event, key, &host, &hl);
+        if (strcmp(key, TR_HOST_UNKNOWN) == 0)
+            host = NULL;
+    }
     return add_one(log, d->rule, d->time, d->matched_field, d->matched_value, host, hl);
 }
 
