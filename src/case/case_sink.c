@@ -141,18 +141,8 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_time(sqlite3_stmt *st, int i, tr_time t)
-{
-    char buf[TR_TIME_BUFSIZE];
-    if (t == TR_TIME_NONE) {
-        sqlite3_bind_null(st, i);
-        return;
-    }
-    size_t n = tr_time_format(t, buf);
-    sqlite3_bind_text(st, i, buf, (int)n, SQLITE_TRANSIENT);
-}
-
-/* The same from buf, which must outlive the step (no copy). */
+/* A time as text, from buf, which must outlive the step (no copy); null
+ * for TR_TIME_NONE. */
 static void bind_time_in(sqlite3_stmt *st, int i, tr_time t, char buf[TR_TIME_BUFSIZE])
 {
     if (t == TR_TIME_NONE)
@@ -749,8 +739,8 @@ static tr_status case_file_end(void *state, const tr_hunt_file *f)
         bind_text(st, 3, src->format ? src->format : "");
         bind_text(st, 4, src->channel ? src->channel : "");
         sqlite3_bind_int64(st, 5, (sqlite3_int64)src->events);
-        bind_time(st, 6, src->first);
-        bind_time(st, 7, src->last);
+        bind_time_in(st, 6, src->first, s->times[0][1]);
+        bind_time_in(st, 7, src->last, s->times[0][2]);
         if ((rc = run(st)) != SQLITE_DONE)
             return fail(s, rc, "case store: recording a file's hosts");
     }

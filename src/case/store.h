@@ -3,8 +3,10 @@
  * (store.c: the database, its schema and statements), the hunt's sink into
  * it (case_sink.c) and the questions asked of it (case_query.c).
  *
- * Ownership: a tr_case owns its sqlite3 handle and every prepared
- * statement; statements are finalized by tr_case_close.
+ * Ownership: a tr_case owns its sqlite3 handle (closed, with a last WAL
+ * checkpoint, by tr_case_close); the statements belong to whoever prepared
+ * them — the sink finalizes its own when it closes, the questions theirs
+ * when they are answered.
  */
 #ifndef TR_CASE_STORE_H
 #define TR_CASE_STORE_H

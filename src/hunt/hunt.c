@@ -14,7 +14,10 @@
  * handing each file's start, findings and end to every sink. A buffer that
  * grows past SPILL_BYTES moves to an unlinked temporary file, and workers
  * stay at most LOOKAHEAD jobs ahead of the writer, so memory does not grow
- * with the input. At the end of input the detectors' states are merged
+ * with the input. When a sink wants each file's SHA-256 (the case), the
+ * worker that read the file hashes it right after (a file read in parts
+ * gets a hashing job of its own, its first), unless tr_prehash has it. At
+ * the end of input the detectors' states are merged
  * into the first worker's and flushed (correlations still pending), then
  * the sinks close.
  *
