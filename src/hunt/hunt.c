@@ -26,8 +26,6 @@
  * the end), the sinks' states. The ruleset and indicator set are borrowed,
  * read-only and shared.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdatomic.h>
