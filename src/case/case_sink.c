@@ -34,6 +34,7 @@
 #include "../util/alloc.h"
 #include "../util/sha256.h"
 #include "../util/strbuf.h"
+#include "../util/timeutil.h"
 #include "store.h"
 
 #define BATCH 20000        /* findings per transaction at most */
@@ -273,12 +274,6 @@ static void map_free(idmap *m)
     memset(m, 0, sizeof *m);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *text_at(const case_sink *s, size_t at) { return at ? s->texts.data + at - 1 : NULL; }
 
@@ -358,7 +353,7 @@ static void checkpoint(case_sink *s)
     flush_rows(s);
     if (s->failed != TR_OK)
         return;
-    s->last_commit = now();
+    s->last_commit = tr_monotonic_seconds();
     tr_status rc = tr_case_commit(s->c);
     if (rc == TR_OK)
         rc = tr_case_begin(s->c);
@@ -553,7 +548,7 @@ static tr_status case_open(void **state, const tr_hunt_options *o, tr_hunt_resul
         /* the run is on record at once: killed, it shows as interrupted */
         if (rc == TR_OK && (rc = tr_case_commit(s->c)) == TR_OK)
             rc = tr_case_begin(s->c);
-        s->last_commit = now();
+        s->last_commit = tr_monotonic_seconds();
     }
     /* hunted with other rules before? said once, here */
     if (rc == TR_OK) {
@@ -778,7 +773,7 @@ static tr_status case_file_end(void *state, const tr_hunt_file *f)
     s->events += f->events;
     /* the file's end and its last findings are one transaction; a long hunt
      * commits what it has every COMMIT_SECONDS, so that a kill loses little */
-    if (s->pending >= BATCH / 4 || now() - s->last_commit >= COMMIT_SECONDS)
+    if (s->pending >= BATCH / 4 || tr_monotonic_seconds() - s->last_commit >= COMMIT_SECONDS)
         checkpoint(s);
     return s->failed;
 }

@@ -41,6 +41,7 @@
 #include "../util/hash.h"
 #include "../util/sha256.h"
 #include "../util/strbuf.h"
+#include "../util/timeutil.h"
 #include "frame.h"
 #include "pipeline.h"
 #include "traccia.h"
@@ -551,19 +552,13 @@ static void replay_diags(hunt *h, job *j)
     tr_strbuf_free(&j->diags);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void progress(hunt *h, double t0)
 {
     if (!h->o->on_progress)
         return;
     tr_hunt_progress p = {atomic_load(&h->files_done), h->nfiles, atomic_load(&h->bytes),
-                          atomic_load(&h->events), atomic_load(&h->detections), now() - t0};
+                          atomic_load(&h->events), atomic_load(&h->detections), tr_monotonic_seconds() - t0};
     h->o->on_progress(h->o->user, &p);
 }
 
@@ -786,10 +781,10 @@ static int write_in_order(hunt *h, double t0)
             if (ts.tv_nsec >= 1000000000L)
                 ts.tv_sec++, ts.tv_nsec -= 1000000000L;
             pthread_cond_timedwait(&h->changed, &h->lock, &ts);
-            if (now() - last_progress >= 0.2) {
+            if (tr_monotonic_seconds() - last_progress >= 0.2) {
                 pthread_mutex_unlock(&h->lock);
                 progress(h, t0);
-                last_progress = now();
+                last_progress = tr_monotonic_seconds();
                 pthread_mutex_lock(&h->lock);
             }
             continue;
@@ -980,7 +975,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     res->scan.first_time = res->scan.last_time = TR_TIME_NONE;
     if (!o || !o->rules)
         return TR_ERR_ARG;
-    double t0 = now();
+    double t0 = tr_monotonic_seconds();
     hunt h;
     memset(&h, 0, sizeof h);
     h.o = o;
@@ -1139,7 +1134,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         i = k;
     }
     res->threads = threads;
-    res->seconds = now() - t0;
+    res->seconds = tr_monotonic_seconds() - t0;
 
     /* 6. the sinks close (the case records the run with the counts above) */
     sinks_close(&h, rc == TR_OK);
@@ -1157,7 +1152,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     tr_strbuf_free(&h.scratch);
     pthread_mutex_destroy(&h.lock);
     pthread_cond_destroy(&h.changed);
-    res->seconds = now() - t0;
+    res->seconds = tr_monotonic_seconds() - t0;
     return rc;
 }
 

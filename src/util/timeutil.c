@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "traccia.h"
 #include "timeutil.h"
@@ -191,4 +192,11 @@ size_t tr_time_format(tr_time t, char *buf)
                      (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
                      (long long)(ns / 100));
     return n < 0 ? 0 : (size_t)n;
+}
+
+double tr_monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

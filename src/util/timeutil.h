@@ -11,5 +11,7 @@
 /* The proleptic Gregorian date of `days` since 1970-01-01 (any int64 day
  * count a FILETIME can express). */
 void tr_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+/* Seconds on the monotonic clock, for measuring intervals. */
+double tr_monotonic_seconds(void);
 
 #endif
