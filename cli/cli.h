@@ -7,6 +7,7 @@
 #define TR_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "traccia.h"
@@ -18,14 +19,69 @@ enum {
     TR_EXIT_NO_INPUT = 2  /* no input could be read */
 };
 
-/* How diagnostics are printed (passed as the scan's user pointer part). */
+/* How diagnostics are printed (common.c): counted and grouped by default,
+ * every one with verbose, only errors with quiet. */
+#define CLI_SHOWN_FILES 5    /* evidence files whose first problem is printed */
+#define CLI_NAMED_FILES 10   /* evidence files with problems named in the summary */
+#define CLI_NAMED_SKIPPED 3  /* skipped files named in the summary */
+#define CLI_SHOWN_RULES 3    /* rules not loaded (remarks, indicators) printed before counting */
+#define CLI_GROUP_ITEMS 8    /* products (categories) named on a cause's line */
+
+typedef struct cli_group_item {
+    char *name;
+    uint64_t n;
+} cli_group_item;
+
+typedef struct cli_group {  /* rules that will not run, of one cause */
+    char *cause;
+    uint64_t n;
+    cli_group_item *items;
+    size_t nitems;
+} cli_group;
+
+typedef struct cli_problem_file {
+    char *path;
+    char *first;            /* "where: reason" of its first problem */
+    uint64_t problems;
+    int severity;           /* the worst */
+} cli_problem_file;
+
 typedef struct cli_diag_opts {
-    bool verbose;  /* also print TR_SEV_INFO (skipped files and why) */
+    bool verbose;  /* print every diagnostic, notes (skipped files and why) too */
     bool quiet;    /* print nothing but errors */
-    unsigned long printed;
+    unsigned long printed;      /* lines written to stderr */
+    tr_run_report *report;      /* every diagnostic noted there too; may be NULL */
+    uint64_t seen[TR_DIAG_KINDS], shown[TR_DIAG_KINDS], hidden[TR_DIAG_KINDS];
+    cli_group *groups;
+    size_t ngroups;
+    /* the evidence's problems, in file order */
+    char *last_path;
+    uint64_t ev_files, ev_files_shown, ev_problems, ev_hidden;
+    cli_problem_file named[CLI_NAMED_FILES];
+    size_t nnamed;
+    char *skipped[CLI_NAMED_SKIPPED];
+    size_t nskipped;
 } cli_diag_opts;
 
+/* A tr_diag_fn; user is a cli_diag_opts. */
 void cli_print_diag(void *user, const tr_diag *d);
+/* After the rules (and indicators) are loaded: one line per cause of rules
+ * that will not run, and the count of what was not shown; `lister` is the
+ * command that names each ("traccia rules check"). */
+void cli_diag_flush_rules(cli_diag_opts *o, const char *lister);
+/* After the evidence: the count of its problems not shown. */
+void cli_diag_flush_evidence(cli_diag_opts *o);
+/* The summary's lines naming the files with problems (up to a cap), and
+ * the first few skipped files. */
+void cli_print_problem_files(const cli_diag_opts *o, FILE *out);
+void cli_print_skipped_names(const cli_diag_opts *o, FILE *out, uint64_t skipped);
+void cli_diag_free(cli_diag_opts *o);
+
+/* The meaning of an exit status, for the run report. */
+const char *cli_exit_meaning(int status);
+/* Writes o->report to path (when both are set) with the exit status;
+ * returns the status, made non-zero when the report cannot be written. */
+int cli_write_run_report(cli_diag_opts *o, const char *path, int status);
 
 /* True when arg is -h or --help. */
 bool cli_is_help(const char *arg);
@@ -45,6 +101,9 @@ typedef struct cli_rules_opts {
 /* Consumes argv[*i] (and its value) if it is a rule option: returns 1,
  * 0 when it is not one, -1 on a usage error (already printed). */
 int cli_rules_option(int argc, char **argv, int *i, cli_rules_opts *o);
+/* Says that a path given on the command line does not exist (through
+ * on_diag when there is one). */
+void cli_say_missing(tr_diag_fn on_diag, void *user, const char *path, tr_diag_kind kind);
 /* Loads and compiles the rules; TR_EXIT_OK and *out, or an exit status. */
 int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_ruleset **out);
 

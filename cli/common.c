@@ -1,26 +1,301 @@
 /*
- * common.c — diagnostic printing shared by the subcommands. Diagnostics go
- * to stderr as "traccia: <severity>: <path>: <where>: <reason>", one per
- * line, so they can be grepped and never mix with results on stdout.
+ * common.c — diagnostics as the subcommands print them. Each goes to
+ * stderr as "traccia: <severity>: <path>: <where>: <reason>", one per line,
+ * so they can be grepped and never mix with results on stdout.
+ *
+ * By default a run speaks in a few counted lines: rules that will not run
+ * are counted by cause and by what they concern (one line per cause), the
+ * rules and indicators that did not load are named up to a few and then
+ * counted, and of the evidence's problems the first of each file is shown
+ * for the first few files, the rest counted (the summary names the files).
+ * -v prints every item, -q only errors. Every diagnostic, shown or not, also
+ * goes to the run report when there is one.
+ *
+ * Owns the counts and the copies of names kept for the summary
+ * (cli_diag_free).
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+static const char *severity_word(tr_severity s)
+{
+    static const char *const names[] = {"note", "warning", "error"};
+    return names[s <= TR_SEV_ERROR ? s : TR_SEV_ERROR];
+}
+
+static void print_line(cli_diag_opts *o, const tr_diag *d)
+{
+    if (d->where && d->where[0])
+        fprintf(stderr, "traccia: %s: %s: %s: %s\n", severity_word(d->severity), d->path, d->where, d->reason);
+    else
+        fprintf(stderr, "traccia: %s: %s: %s\n", severity_word(d->severity), d->path, d->reason);
+    o->printed++;
+}
+
+static char *copy(const char *s) { return strdup(s ? s : ""); }
+
+/* Counts a rule that will not run under its cause and item. */
+static void group_not_run(cli_diag_opts *o, const tr_diag *d)
+{
+    const char *cause = d->cause ? d->cause : "cannot run";
+    cli_group *g = NULL;
+    for (size_t i = 0; i < o->ngroups && !g; i++)
+        if (strcmp(o->groups[i].cause, cause) == 0)
+            g = &o->groups[i];
+    if (!g) {
+        cli_group *ng = realloc(o->groups, (o->ngroups + 1) * sizeof *ng);
+        if (!ng)
+            return;
+        o->groups = ng;
+        g = &ng[o->ngroups];
+        memset(g, 0, sizeof *g);
+        if (!(g->cause = copy(cause)))
+            return;
+        o->ngroups++;
+    }
+    g->n++;
+    if (!d->item)
+        return;
+    for (size_t i = 0; i < g->nitems; i++)
+        if (strcmp(g->items[i].name, d->item) == 0) {
+            g->items[i].n++;
+            return;
+        }
+    cli_group_item *ni = realloc(g->items, (g->nitems + 1) * sizeof *ni);
+    if (!ni)
+        return;
+    g->items = ni;
+    if ((ni[g->nitems].name = copy(d->item)) != NULL)
+        ni[g->nitems++].n = 1;
+}
+
+/* A problem with a file of evidence: the first of each file is shown for
+ * the first CLI_SHOWN_FILES files; every file is counted, and the first
+ * CLI_NAMED_FILES are kept for the summary. Diagnostics come in file
+ * order, so a file is new when its path differs from the last one's. */
+static bool note_evidence(cli_diag_opts *o, const tr_diag *d)
+{
+    o->ev_problems++;
+    bool fresh = !o->last_path || strcmp(o->last_path, d->path) != 0;
+    if (fresh) {
+        free(o->last_path);
+        o->last_path = copy(d->path);
+        o->ev_files++;
+        if (o->nnamed < CLI_NAMED_FILES) {
+            cli_problem_file *f = &o->named[o->nnamed];
+            size_t n = strlen(d->where) + strlen(d->reason) + 3;
+            f->path = copy(d->path);
+            f->first = malloc(n);
+            if (f->first)
+                snprintf(f->first, n, "%s%s%s", d->where, d->where[0] ? ": " : "", d->reason);
+            f->problems = 0;
+            f->severity = d->severity;
+            if (f->path && f->first)
+                o->nnamed++;
+        }
+    }
+    if (o->nnamed && strcmp(o->named[o->nnamed - 1].path, d->path) == 0) {
+        cli_problem_file *f = &o->named[o->nnamed - 1];
+        f->problems++;
+        if ((int)d->severity > f->severity)
+            f->severity = d->severity;
+    }
+    if (fresh && o->ev_files_shown < CLI_SHOWN_FILES) {
+        o->ev_files_shown++;
+        return true;
+    }
+    o->ev_hidden++;
+    return false;
+}
+
 void cli_print_diag(void *user, const tr_diag *d)
 {
     cli_diag_opts *o = user;
-    if (d->severity == TR_SEV_INFO && !o->verbose)
+    if (o->report)
+        tr_run_report_diag(o->report, d);
+    unsigned kind = (unsigned)d->kind < TR_DIAG_KINDS ? (unsigned)d->kind : TR_DIAG_RUN;
+    o->seen[kind]++;
+    if (kind == TR_DIAG_SKIPPED && d->severity == TR_SEV_INFO && o->nskipped < CLI_NAMED_SKIPPED) {
+        char *p = copy(d->path);
+        if (p)
+            o->skipped[o->nskipped++] = p;
+    }
+    if (o->verbose) {
+        print_line(o, d);
         return;
-    if (d->severity == TR_SEV_WARNING && o->quiet)
+    }
+    if (d->severity == TR_SEV_INFO)
         return;
-    static const char *names[] = {"note", "warning", "error"};
-    const char *sev = names[d->severity <= TR_SEV_ERROR ? d->severity : TR_SEV_ERROR];
-    if (d->where && d->where[0])
-        fprintf(stderr, "traccia: %s: %s: %s: %s\n", sev, d->path, d->where, d->reason);
-    else
-        fprintf(stderr, "traccia: %s: %s: %s\n", sev, d->path, d->reason);
+    if (o->quiet && d->severity < TR_SEV_ERROR) {
+        if (kind == TR_DIAG_EVIDENCE || kind == TR_DIAG_SKIPPED)
+            (void)note_evidence(o, d); /* still named in the summary */
+        return;
+    }
+    bool show = true;
+    switch (kind) {
+    case TR_DIAG_RULE_NOT_RUN:
+        group_not_run(o, d);
+        show = false;
+        break;
+    case TR_DIAG_RULE_FAILED:
+    case TR_DIAG_RULE_NOTE:
+    case TR_DIAG_INDICATOR:
+        show = o->shown[kind] < CLI_SHOWN_RULES;
+        break;
+    case TR_DIAG_EVIDENCE:
+    case TR_DIAG_SKIPPED:
+        show = note_evidence(o, d);
+        break;
+    default:
+        break;
+    }
+    if (show) {
+        o->shown[kind]++;
+        print_line(o, d);
+    } else if (kind != TR_DIAG_RULE_NOT_RUN && kind != TR_DIAG_EVIDENCE && kind != TR_DIAG_SKIPPED) {
+        o->hidden[kind]++;
+    }
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const cli_group_item *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
+{
+    if (o->verbose)
+        return;
+    if (!o->quiet) {
+        for (size_t i = 0; i < o->ngroups; i++) {
+            cli_group *g = &o->groups[i];
+            if (!g->n)
+                continue;
+            qsort(g->items, g->nitems, sizeof *g->items, by_count);
+            fprintf(stderr, "traccia: note: %llu rule%s %s", (unsigned long long)g->n, g->n == 1 ? "" : "s",
+                    g->cause);
+            for (size_t k = 0; k < g->nitems && k < CLI_GROUP_ITEMS; k++)
+                fprintf(stderr, "%s%s %llu", k ? ", " : ": ", g->items[k].name, (unsigned long long)g->items[k].n);
+            if (g->nitems > CLI_GROUP_ITEMS)
+                fprintf(stderr, ", and %zu more", g->nitems - CLI_GROUP_ITEMS);
+            fprintf(stderr, "; %s lists them\n", lister);
+            o->printed++;
+            g->n = 0; /* said once */
+        }
+        if (o->hidden[TR_DIAG_RULE_NOTE]) {
+            fprintf(stderr, "traccia: warning: %llu more remark%s on rules not shown; %s lists them\n",
+                    (unsigned long long)o->hidden[TR_DIAG_RULE_NOTE], o->hidden[TR_DIAG_RULE_NOTE] == 1 ? "" : "s",
+                    lister);
+            o->printed++;
+            o->hidden[TR_DIAG_RULE_NOTE] = 0;
+        }
+    }
+    if (o->hidden[TR_DIAG_RULE_FAILED]) {
+        fprintf(stderr, "traccia: error: %llu more rule%s or rule file%s not loaded; %s names each\n",
+                (unsigned long long)o->hidden[TR_DIAG_RULE_FAILED], o->hidden[TR_DIAG_RULE_FAILED] == 1 ? "" : "s",
+                o->hidden[TR_DIAG_RULE_FAILED] == 1 ? "" : "s", lister);
+        o->printed++;
+        o->hidden[TR_DIAG_RULE_FAILED] = 0;
+    }
+    if (o->hidden[TR_DIAG_INDICATOR]) {
+        fprintf(stderr, "traccia: error: %llu more problem%s with the indicators not shown; "
+                        "traccia ioc check names each\n",
+                (unsigned long long)o->hidden[TR_DIAG_INDICATOR], o->hidden[TR_DIAG_INDICATOR] == 1 ? "" : "s");
+        o->printed++;
+        o->hidden[TR_DIAG_INDICATOR] = 0;
+    }
+}
+
+void cli_diag_flush_evidence(cli_diag_opts *o)
+{
+    if (o->verbose || !o->ev_hidden || o->quiet)
+        return;
+    uint64_t files = o->ev_files - o->ev_files_shown;
+    fprintf(stderr,
+            "traccia: warning: %llu more problem%s with the evidence not shown (%llu more file%s); "
+            "the summary names the files, -v shows each%s\n",
+            (unsigned long long)o->ev_hidden, o->ev_hidden == 1 ? "" : "s", (unsigned long long)files,
+            files == 1 ? "" : "s", o->report ? ", the run report lists them" : "");
     o->printed++;
+    o->ev_hidden = 0;
+}
+
+void cli_print_problem_files(const cli_diag_opts *o, FILE *out)
+{
+    if (!o->ev_files)
+        return;
+    fprintf(out, "  evidence problems: %llu in %llu file%s%s\n", (unsigned long long)o->ev_problems,
+            (unsigned long long)o->ev_files, o->ev_files == 1 ? "" : "s",
+            o->verbose ? "" : " (-v shows each, --run-report FILE lists them)");
+    for (size_t i = 0; i < o->nnamed; i++) {
+        const cli_problem_file *f = &o->named[i];
+        fprintf(out, "    %s: %s", f->path, f->first);
+        if (f->problems > 1)
+            fprintf(out, " (and %llu more)", (unsigned long long)(f->problems - 1));
+        fputc('\n', out);
+    }
+    if (o->ev_files > o->nnamed)
+        fprintf(out, "    ... and %llu more files\n", (unsigned long long)(o->ev_files - o->nnamed));
+}
+
+void cli_print_skipped_names(const cli_diag_opts *o, FILE *out, uint64_t skipped)
+{
+    if (!o->nskipped || o->verbose)
+        return;
+    fprintf(out, "                    ");
+    for (size_t i = 0; i < o->nskipped; i++)
+        fprintf(out, "%s%s", i ? ", " : "e.g. ", o->skipped[i]);
+    if (skipped > o->nskipped)
+        fprintf(out, " and %llu more", (unsigned long long)(skipped - o->nskipped));
+    fputc('\n', out);
+}
+
+void cli_diag_free(cli_diag_opts *o)
+{
+    for (size_t i = 0; i < o->ngroups; i++) {
+        for (size_t k = 0; k < o->groups[i].nitems; k++)
+            free(o->groups[i].items[k].name);
+        free(o->groups[i].items);
+        free(o->groups[i].cause);
+    }
+    free(o->groups);
+    for (size_t i = 0; i < o->nnamed; i++) {
+        free(o->named[i].path);
+        free(o->named[i].first);
+    }
+    for (size_t i = 0; i < o->nskipped; i++)
+        free(o->skipped[i]);
+    free(o->last_path);
+    o->groups = NULL;
+    o->ngroups = o->nnamed = o->nskipped = 0;
+    o->last_path = NULL;
+}
+
+const char *cli_exit_meaning(int status)
+{
+    switch (status) {
+    case TR_EXIT_OK: return "the job ran on readable input";
+    case TR_EXIT_USAGE: return "usage error";
+    case TR_EXIT_NO_INPUT: return "nothing could be read, or the job could not be done";
+    default: return "unknown";
+    }
+}
+
+int cli_write_run_report(cli_diag_opts *o, const char *path, int status)
+{
+    if (!o->report || !path)
+        return status;
+    if (tr_run_report_write(o->report, path, status, cli_exit_meaning(status)) != TR_OK) {
+        fprintf(stderr, "traccia: error: %s: writing the run report failed: %s\n", path, strerror(errno));
+        return status == TR_EXIT_OK ? TR_EXIT_NO_INPUT : status;
+    }
+    return status;
 }
 
 bool cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

@@ -20,8 +20,10 @@ static void hunt_usage(FILE *out)
           "every Sigma rule over every event, and prints a summary: detections by\n"
           "level, the top rules, detections per computer, the first and last\n"
           "detection, files read and skipped with the reasons, events read and\n"
-          "throughput. Problems with the input are reported on standard error as\n"
-          "they are met; one bad file or record never stops the hunt.\n"
+          "throughput. Standard error gets a few counted lines: rules that will\n"
+          "not run by cause, the first problems with the evidence (the summary\n"
+          "names every damaged file up to ten); -v prints each. One bad file or\n"
+          "record never stops the hunt.\n"
           "\n"
           "rules:\n"
           "  -r, --rules PATH     also run the Sigma rules under PATH (repeatable), e.g.\n"
@@ -59,7 +61,11 @@ static void hunt_usage(FILE *out)
           "  --recover            also read deleted EVTX records (slack space, carved chunks)\n"
           "  --no-prefilter       evaluate every rule in full (for measurements)\n"
           "  --no-progress        no progress bar (there is none unless stderr is a terminal)\n"
-          "  -v, --verbose        also name every skipped file and the reason\n"
+          "  --run-report FILE    write a JSON report of the run ('-': standard output): every\n"
+          "                       rule not loaded or not run, every file read or skipped,\n"
+          "                       every problem met, the totals and the exit status\n"
+          "  -v, --verbose        print every diagnostic: each rule that will not run, each\n"
+          "                       skipped file, each problem with the evidence\n"
           "  -q, --quiet          report only errors on standard error\n"
           "  -h, --help           this help\n"
           "\n"
@@ -105,7 +111,7 @@ static colours pick_colours(FILE *f)
     return c;
 }
 
-static void print_read_summary(FILE *out, const tr_scan_stats *s, bool verbose, bool recover)
+static void print_read_summary(FILE *out, const tr_scan_stats *s, const cli_diag_opts *diag, bool recover)
 {
     char a[32], b[32], t1[TR_TIME_BUFSIZE], t2[TR_TIME_BUFSIZE];
     fprintf(out, "  files read:       %s", grouped(s->files_read, a, sizeof a));
@@ -118,7 +124,7 @@ static void print_read_summary(FILE *out, const tr_scan_stats *s, bool verbose, 
     }
     fprintf(out, "%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
     if (s->files_damaged)
-        fprintf(out, "  files damaged:    %s (read in part; see the errors above)\n",
+        fprintf(out, "  files damaged:    %s (read in part; named under evidence problems)\n",
                 grouped(s->files_damaged, a, sizeof a));
     fprintf(out, "  files skipped:    %s", grouped(s->files_skipped, a, sizeof a));
     if (s->files_skipped) {
@@ -140,9 +146,10 @@ static void print_read_summary(FILE *out, const tr_scan_stats *s, bool verbose, 
             fprintf(out, "%s%llu %s", sep, why[i].n, why[i].why);
             sep = ", ";
         }
-        fprintf(out, ")%s", verbose ? "" : "; -v names them");
+        fprintf(out, ")%s", diag->verbose ? "" : "; -v names them");
     }
     fprintf(out, "\n");
+    cli_print_skipped_names(diag, out, s->files_skipped);
     if (s->paths_missing)
         fprintf(out, "  paths missing:    %s\n", grouped(s->paths_missing, a, sizeof a));
     fprintf(out, "  events:           %s", grouped(s->events, a, sizeof a));
@@ -307,7 +314,7 @@ int cmd_hunt(int argc, char **argv)
     cli_rules_opts ropts = {0};
     tr_hunt_options ho = {0};
     ho.filter.from = ho.filter.to = TR_TIME_NONE;
-    const char *jsonl_path = NULL, *csv_path = NULL, *stix_path = NULL, *case_path = NULL;
+    const char *jsonl_path = NULL, *csv_path = NULL, *stix_path = NULL, *case_path = NULL, *report_path = NULL;
     const char **iocs = NULL;
     size_t niocs = 0;
     const char **paths = NULL, **statuses = NULL, **tags = NULL, **exclude = NULL;
@@ -366,6 +373,8 @@ int cmd_hunt(int argc, char **argv)
             stix_path = argv[++i];
         } else if (strcmp(a, "--case") == 0) {
             case_path = argv[++i];
+        } else if (strcmp(a, "--run-report") == 0) {
+            report_path = argv[++i];
         } else if (strcmp(a, "--ioc") == 0) {
             const char **l = realloc(iocs, (niocs + 1) * sizeof *l);
             if (!l)
@@ -434,16 +443,27 @@ int cmd_hunt(int argc, char **argv)
         fprintf(stderr, "traccia hunt: --stix-out needs indicators (--ioc FILE)\n");
         return TR_EXIT_USAGE;
     }
-    /* the case first, and its evidence hashed while the rules load */
+    /* the run report first: it hears every diagnostic from here on */
+    if (report_path && tr_run_report_create(&ch.diag.report, "hunt", argc, argv) != TR_OK) {
+        fprintf(stderr, "traccia: out of memory\n");
+        return TR_EXIT_NO_INPUT;
+    }
     tr_case *kase = NULL;
     tr_prehash *prehash = NULL;
+    tr_ruleset *rs = NULL;
+    tr_iocset *set = NULL;
+    bool json_stdout = false, csv_stdout = false, have_result = false;
+    tr_hunt_result res;
+    int rc = TR_EXIT_OK;
+    /* the case, and its evidence hashed while the rules load */
     char command[4096] = "traccia";
     if (case_path) {
         char err[512];
         tr_status cs = tr_case_open(&kase, case_path, 1, err, sizeof err);
         if (cs != TR_OK) {
             fprintf(stderr, "traccia hunt: %s: %s\n", case_path, err);
-            return cs == TR_ERR_FORMAT ? TR_EXIT_USAGE : TR_EXIT_NO_INPUT;
+            rc = cs == TR_ERR_FORMAT ? TR_EXIT_USAGE : TR_EXIT_NO_INPUT;
+            goto done;
         }
         size_t at = strlen(command);
         for (int k = 0; k < argc && at + 2 < sizeof command; k++)
@@ -453,75 +473,71 @@ int cmd_hunt(int argc, char **argv)
         if (tr_prehash_start(&prehash, paths, npaths, ho.scan_flags) == TR_OK)
             ho.prehash = prehash; /* else the hunt hashes everything itself */
     }
-    tr_ruleset *rs;
-    int rc = cli_load_rules(&ropts, cli_print_diag, &ch.diag, &rs);
-    if (rc != TR_EXIT_OK) {
-        tr_prehash_stop(prehash);
-        tr_case_close(kase);
-        return rc;
-    }
-    tr_iocset *set = NULL;
+    rc = cli_load_rules(&ropts, cli_print_diag, &ch.diag, &rs);
+    if (rs && ch.diag.report)
+        tr_run_report_rules(ch.diag.report, rs);
+    cli_diag_flush_rules(&ch.diag, "traccia rules check");
+    if (rc != TR_EXIT_OK)
+        goto done;
     if (niocs) {
         tr_iocset_options io = {cli_print_diag, &ch.diag};
         tr_status st = tr_iocset_create(&set, &io);
         for (size_t k = 0; k < niocs && st == TR_OK; k++) {
             st = tr_iocset_add_path(set, iocs[k]);
             if (st == TR_ERR_NOTFOUND)
-                fprintf(stderr, "traccia: error: %s: no such file or folder\n", iocs[k]);
+                cli_say_missing(cli_print_diag, &ch.diag, iocs[k], TR_DIAG_CONFIG);
         }
         if (st == TR_OK)
             st = tr_iocset_compile(set);
+        if (set && ch.diag.report)
+            tr_run_report_indicators(ch.diag.report, set);
+        cli_diag_flush_rules(&ch.diag, "traccia ioc check");
         if (st != TR_OK) {
             if (st == TR_ERR_NOMEM)
                 fprintf(stderr, "traccia: out of memory while loading indicators\n");
-            tr_iocset_destroy(set);
-            tr_ruleset_destroy(rs);
-            tr_prehash_stop(prehash);
-            tr_case_close(kase);
-            return TR_EXIT_NO_INPUT;
+            rc = TR_EXIT_NO_INPUT;
+            goto done;
         }
     }
-    bool json_stdout = false, csv_stdout = false;
     if (jsonl_path && !(ho.jsonl = open_out(jsonl_path, &json_stdout))) {
         fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
-        tr_ruleset_destroy(rs);
-        tr_prehash_stop(prehash);
-        tr_case_close(kase);
-        return TR_EXIT_USAGE;
+        rc = TR_EXIT_USAGE;
+        goto done;
     }
     if (csv_path && !(ho.csv = open_out(csv_path, &csv_stdout))) {
         fprintf(stderr, "traccia hunt: cannot write %s\n", csv_path);
-        tr_ruleset_destroy(rs);
-        tr_prehash_stop(prehash);
-        tr_case_close(kase);
-        return TR_EXIT_USAGE;
+        rc = TR_EXIT_USAGE;
+        goto done;
     }
-    if (json_stdout && csv_stdout) {
-        fprintf(stderr, "traccia hunt: --jsonl - and --csv - cannot share standard output\n");
-        tr_ruleset_destroy(rs);
-        tr_prehash_stop(prehash);
-        tr_case_close(kase);
-        return TR_EXIT_USAGE;
+    if ((json_stdout && csv_stdout) || ((json_stdout || csv_stdout) && report_path && !strcmp(report_path, "-"))) {
+        fprintf(stderr, "traccia hunt: only one of --jsonl, --csv and --run-report can write to standard output\n");
+        rc = TR_EXIT_USAGE;
+        goto done;
     }
     ch.bar = !no_progress && !ch.diag.quiet && isatty(fileno(stderr));
     ho.rules = rs;
     ho.iocs = set;
+    ho.run_report = ch.diag.report;
     ho.on_diag = on_diag;
     ho.on_progress = on_progress;
     ho.user = &ch;
-    tr_hunt_result res;
     tr_status st = tr_hunt_run(&ho, paths, npaths, &res);
+    have_result = true;
     tr_prehash_stop(prehash);
+    prehash = NULL;
     clear_bar(&ch);
     if (st == TR_ERR_NOMEM)
         fprintf(stderr, "traccia: out of memory\n");
+    cli_diag_flush_evidence(&ch.diag);
 
     /* the summary goes where the findings do not */
-    FILE *out = json_stdout || csv_stdout ? stderr : stdout;
+    bool to_stderr = json_stdout || csv_stdout || (report_path && !strcmp(report_path, "-"));
+    FILE *out = to_stderr ? stderr : stdout;
     colours c = pick_colours(out);
     char a[32];
     fprintf(out, "%straccia %s hunt summary%s\n", c.bold, tr_version(), c.reset);
-    print_read_summary(out, &res.scan, ch.diag.verbose, (ho.scan_flags & TR_SCAN_RECOVER) != 0);
+    print_read_summary(out, &res.scan, &ch.diag, (ho.scan_flags & TR_SCAN_RECOVER) != 0);
+    cli_print_problem_files(&ch.diag, out);
     const tr_ruleset_stats *rstat = tr_ruleset_get_stats(rs);
     fprintf(out, "  rules:            %llu loaded, %llu not loaded, %llu not run (traccia rules check names them)\n",
             (unsigned long long)rstat->loaded, (unsigned long long)rstat->failed,
@@ -567,6 +583,7 @@ int cmd_hunt(int argc, char **argv)
         res.write_failed = 1;
     if (ho.csv && !csv_stdout && fclose(ho.csv) != 0)
         res.write_failed = 1;
+    ho.jsonl = ho.csv = NULL;
     if ((json_stdout || csv_stdout) && fflush(stdout) != 0)
         res.write_failed = 1;
     if (res.write_failed)
@@ -581,10 +598,22 @@ int cmd_hunt(int argc, char **argv)
                 (unsigned long long)res.scan.files_seen);
         rc = TR_EXIT_NO_INPUT;
     }
-    tr_hunt_result_free(&res);
+done:
+    if (have_result && ch.diag.report)
+        tr_run_report_hunt(ch.diag.report, &res);
+    rc = cli_write_run_report(&ch.diag, report_path, rc);
+    if (ho.jsonl && !json_stdout)
+        fclose(ho.jsonl);
+    if (ho.csv && !csv_stdout)
+        fclose(ho.csv);
+    if (have_result)
+        tr_hunt_result_free(&res);
+    tr_prehash_stop(prehash);
     tr_case_close(kase);
     tr_iocset_destroy(set);
     tr_ruleset_destroy(rs);
+    tr_run_report_destroy(ch.diag.report);
+    cli_diag_free(&ch.diag);
     free(iocs);
     free(paths);
     free(statuses);

@@ -66,6 +66,15 @@ int cli_rules_option(int argc, char **argv, int *i, cli_rules_opts *o)
     return 1;
 }
 
+void cli_say_missing(tr_diag_fn on_diag, void *user, const char *path, tr_diag_kind kind)
+{
+    tr_diag d = {TR_SEV_ERROR, path, "", "no such file or folder", kind, NULL, NULL};
+    if (on_diag)
+        on_diag(user, &d);
+    else
+        fprintf(stderr, "traccia: error: %s: no such file or folder\n", path);
+}
+
 int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_ruleset **out)
 {
     *out = NULL;
@@ -79,19 +88,19 @@ int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_r
     for (size_t i = 0; i < o->nlogsources && rc == TR_OK; i++) {
         rc = tr_ruleset_add_logsources_path(rs, o->logsources[i]);
         if (rc == TR_ERR_NOTFOUND)
-            fprintf(stderr, "traccia: error: %s: no such file or folder\n", o->logsources[i]);
+            cli_say_missing(on_diag, user, o->logsources[i], TR_DIAG_CONFIG);
     }
     for (size_t i = 0; i < o->nplaceholders && rc == TR_OK; i++) {
         rc = tr_ruleset_add_placeholders_path(rs, o->placeholders[i]);
         if (rc == TR_ERR_NOTFOUND)
-            fprintf(stderr, "traccia: error: %s: no such file or folder\n", o->placeholders[i]);
+            cli_say_missing(on_diag, user, o->placeholders[i], TR_DIAG_CONFIG);
     }
     if (rc == TR_OK && !o->no_builtin)
         rc = tr_ruleset_add_builtin_rules(rs);
     for (size_t i = 0; i < o->nrules && rc == TR_OK; i++) {
         rc = tr_ruleset_add_path(rs, o->rules[i]);
         if (rc == TR_ERR_NOTFOUND)
-            fprintf(stderr, "traccia: error: %s: no such file or folder\n", o->rules[i]);
+            cli_say_missing(on_diag, user, o->rules[i], TR_DIAG_CONFIG);
     }
     if (rc == TR_OK)
         rc = tr_ruleset_compile(rs);

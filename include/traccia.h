@@ -179,6 +179,21 @@ typedef struct tr_batch {
 
 typedef enum tr_severity { TR_SEV_INFO = 0, TR_SEV_WARNING, TR_SEV_ERROR } tr_severity;
 
+/* What a diagnostic is about, so that a front end can count and group
+ * them (a full SigmaHQ ruleset gives hundreds of rules that cannot run)
+ * while never grouping away a problem with the evidence. */
+typedef enum tr_diag_kind {
+    TR_DIAG_RUN = 0,      /* the run itself: threads, an output that failed, the case */
+    TR_DIAG_EVIDENCE,     /* a file of evidence damaged, unreadable, truncated, or a limit hit */
+    TR_DIAG_SKIPPED,      /* a file of evidence not read, and why (format not recognised, empty) */
+    TR_DIAG_RULE_FAILED,  /* a rule or rule file that did not load */
+    TR_DIAG_RULE_NOT_RUN, /* a rule that loaded but will never run: `cause` and `item` group it */
+    TR_DIAG_RULE_NOTE,    /* a remark about a rule that runs (an id that is not a UUID) */
+    TR_DIAG_CONFIG,       /* a logsource mapping or placeholder file */
+    TR_DIAG_INDICATOR,    /* an indicator or indicator file that did not load */
+    TR_DIAG_KINDS
+} tr_diag_kind;
+
 /* A report about the input: `path` and `where` ("line 12", "offset 0x1f00")
  * locate it, `reason` says what is wrong and what was done about it. */
 typedef struct tr_diag {
@@ -186,7 +201,15 @@ typedef struct tr_diag {
     const char *path;
     const char *where;  /* may be "" when the problem concerns the whole file */
     const char *reason;
+    tr_diag_kind kind;
+    /* TR_DIAG_RULE_NOT_RUN: the cause in a few words ("need evidence
+     * traccia does not read") and what it concerns ("aws", "category
+     * proxy"); NULL otherwise */
+    const char *cause, *item;
 } tr_diag;
+
+/* The kind's name in the run report and the case: "run", "evidence", ... */
+const char *tr_diag_kind_name(tr_diag_kind kind);
 
 typedef void (*tr_diag_fn)(void *user, const tr_diag *d);
 
@@ -350,6 +373,10 @@ typedef struct tr_rule_info {
     uint32_t line;           /* line of the document's first key */
     int runnable;            /* 0: loaded but never runs; see `why_not` */
     const char *why_not;     /* the reason, for rules check/list */
+    const char *not_run_cause; /* the reason in a few words, to group by: "need evidence
+                              * traccia does not read"; NULL while it runs */
+    const char *not_run_item;  /* what the cause concerns ("aws", "category proxy", a
+                              * placeholder's name); may be NULL */
     size_t routes;           /* logsource mapping entries that route events to it */
     size_t index;            /* its position: tr_ruleset_rule(rs, index) is this rule */
     /* ATT&CK, parsed once from the tags (tr_attack_parse, any case):
@@ -580,6 +607,7 @@ typedef struct tr_sighting_log tr_sighting_log;
 typedef struct tr_exchange_report tr_exchange_report;
 typedef struct tr_case tr_case;
 typedef struct tr_prehash tr_prehash;
+typedef struct tr_run_report tr_run_report;
 
 typedef struct tr_hunt_options {
     const tr_ruleset *rules;    /* compiled; required */
@@ -600,6 +628,7 @@ typedef struct tr_hunt_options {
                                  * holds (findings already there are still not added twice) */
     const char *command;        /* recorded with the run in the case; may be NULL */
     tr_prehash *prehash;        /* digests computed ahead (tr_prehash_start); may be NULL */
+    tr_run_report *run_report;  /* every file read or skipped noted in it; may be NULL */
     /* Called from the calling thread only: diagnostics in file order,
      * progress about five times a second; both may be NULL. */
     tr_diag_fn on_diag;
@@ -666,6 +695,34 @@ int tr_prehash_take(tr_prehash *p, const char *path, uint64_t size, int64_t mtim
 void tr_prehash_skip(tr_prehash *p, const char *path);
 void tr_prehash_stop(tr_prehash *p);
 void tr_hunt_result_free(tr_hunt_result *result);
+
+/* ---------------------------------------------------------------- run report */
+
+/* One JSON document for scripts and the case file (docs/OUTPUT.md, "The
+ * run report"): the command, every diagnostic, every rule that did not
+ * load or will not run with its reason, every file of evidence read or
+ * skipped with its reason and counts, the totals of the summary and the
+ * exit status. So standard error can stay short and nothing is lost.
+ *
+ * Fed as the run goes (diagnostics, and through tr_hunt_options.run_report
+ * the files a hunt meets) into spool files, so its memory does not grow
+ * with the evidence; written at the end in one piece, to a temporary name
+ * renamed into place, so that a report that exists is whole. One thread
+ * feeds it. Owned by the caller: tr_run_report_destroy. */
+tr_status tr_run_report_create(tr_run_report **out, const char *command, int argc, char *const *argv);
+/* Notes a diagnostic (any kind): copied. */
+void tr_run_report_diag(tr_run_report *r, const tr_diag *d);
+/* The rules as loaded: counts, and each rule that will not run. */
+void tr_run_report_rules(tr_run_report *r, const tr_ruleset *rs);
+/* The indicators as loaded: counts. */
+void tr_run_report_indicators(tr_run_report *r, const tr_iocset *set);
+/* The hunt's totals (the summary's figures). */
+void tr_run_report_hunt(tr_run_report *r, const tr_hunt_result *res);
+/* Writes the report to path ("-": standard output) with the exit status
+ * and its meaning. TR_OK, TR_ERR_IO (errno kept) or TR_ERR_NOMEM; on
+ * failure no file is left at path. */
+tr_status tr_run_report_write(tr_run_report *r, const char *path, int exit_status, const char *exit_meaning);
+void tr_run_report_destroy(tr_run_report *r);
 
 /* ---------------------------------------------------------------- Exchange report */
 
@@ -931,7 +988,7 @@ tr_status tr_sighting_log_write_stix(const tr_sighting_log *log, FILE *out);
  * finding twice. One case is used from one thread at a time. */
 typedef struct tr_case tr_case;
 
-#define TR_CASE_SCHEMA_VERSION 1
+#define TR_CASE_SCHEMA_VERSION 2
 
 /* Opens (create != 0: creates when missing) the case at path. On failure
  * returns TR_ERR_IO, TR_ERR_FORMAT (not a case, or a newer schema) or

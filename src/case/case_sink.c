@@ -42,7 +42,7 @@
 
 enum {
     S_RUN_BEGIN, S_RUN_END, S_EV_GET, S_EV_BEGIN, S_EV_END, S_EV_ID, S_HOST_PUT, S_HE_CLEAR, S_HE_PUT,
-    S_RULE_PUT, S_FINDING, NSTMT
+    S_RULE_PUT, S_FINDING, S_PROBLEM, NSTMT
 };
 
 static const char *const sql[NSTMT] = {
@@ -72,6 +72,7 @@ static const char *const sql[NSTMT] = {
     [S_FINDING] = "INSERT OR IGNORE INTO findings(run,kind,rule,level,ts,time,first_time,last_time,value,host,"
                   "evidence,record,byte_offset,matched_field,matched_value,details,ident) "
                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_PROBLEM] = "INSERT INTO problems(run,evidence,severity,kind,location,reason) VALUES(?,?,?,?,?,?)",
 };
 
 /* Findings wait in a group of up to ROWS and go in with one statement:
@@ -565,7 +566,8 @@ static tr_status case_open(void **state, const tr_hunt_options *o, tr_hunt_resul
         if (s->ruleset_changed && o->on_diag) {
             tr_diag d = {TR_SEV_INFO, "", "",
                          "the rules, indicators or filter differ from those the case's evidence was hunted with: "
-                         "that evidence is hunted again (findings already in the case are not added twice)"};
+                         "that evidence is hunted again (findings already in the case are not added twice)",
+                         TR_DIAG_RUN, NULL, NULL};
             o->on_diag(o->user, &d);
         }
     }
@@ -778,6 +780,25 @@ static tr_status case_file_end(void *state, const tr_hunt_file *f)
     return s->failed;
 }
 
+/* Every problem said about the file being read, under its evidence row:
+ * the summary names a few, the case keeps them all. */
+static tr_status case_problem(void *state, const tr_diag *d)
+{
+    case_sink *s = state;
+    if (s->failed != TR_OK || !s->ev_id)
+        return s->failed;
+    static const char *const severity[] = {"note", "warning", "error"};
+    sqlite3_stmt *st = s->st[S_PROBLEM];
+    sqlite3_bind_int64(st, 1, s->run);
+    sqlite3_bind_int64(st, 2, s->ev_id);
+    bind_static(st, 3, severity[d->severity <= TR_SEV_ERROR ? d->severity : TR_SEV_ERROR]);
+    bind_static(st, 4, tr_diag_kind_name(d->kind));
+    bind_text(st, 5, d->where ? d->where : "");
+    bind_text(st, 6, d->reason);
+    int rc = run(st);
+    return rc == SQLITE_DONE ? TR_OK : fail(s, rc, "case store: recording a problem with a file");
+}
+
 /* ---------------------------------------------------------------- findings */
 
 static void details_json(tr_strbuf *b, const tr_finding *f)
@@ -926,6 +947,7 @@ const tr_sink_ops tr_sink_case = {
     .open = case_open,
     .plan = case_plan,
     .file_begin = case_file_begin,
+    .problem = case_problem,
     .finding = case_finding,
     .file_end = case_file_end,
     .close = case_close,

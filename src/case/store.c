@@ -447,6 +447,19 @@ static const char schema_v1[] =
     "  FROM findings f JOIN rules r ON r.id = f.rule JOIN hosts h ON h.id = f.host\n"
     "  LEFT JOIN evidence e ON e.id = f.evidence ORDER BY f.ts, f.id;\n";
 
+/* Version 2 adds what was said about each file as it was read: a case of
+ * version 1 is brought to 2 when it is opened. */
+static const char schema_v2[] =
+    "CREATE TABLE problems(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  run INTEGER NOT NULL REFERENCES runs(id),\n"
+    "  evidence INTEGER NOT NULL REFERENCES evidence(id),\n"
+    "  severity TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  location TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL);\n"
+    "CREATE INDEX problems_evidence ON problems(evidence, run);\n";
+
 static tr_status check_or_create_schema(tr_case *c, int create)
 {
     sqlite3_stmt *st = NULL;
@@ -458,6 +471,17 @@ static tr_status check_or_create_schema(tr_case *c, int create)
         sqlite3_finalize(st);
         if (version == TR_CASE_SCHEMA_VERSION)
             return TR_OK;
+        if (version == 1) { /* upgraded in place, in one transaction */
+            tr_status u = tr_case_begin(c);
+            if (u == TR_OK)
+                u = tr_case_exec(c, schema_v2);
+            if (u == TR_OK)
+                u = tr_case_exec(c, "UPDATE meta SET value='2' WHERE key='schema_version'");
+            if (u == TR_OK)
+                return tr_case_commit(c);
+            tr_case_rollback(c);
+            return u;
+        }
         snprintf(c->error, sizeof c->error,
                  version > TR_CASE_SCHEMA_VERSION ? "the case has schema version %d, newer than this traccia's (%d)"
                                                   : "the case has schema version %d, this traccia reads %d",
@@ -484,6 +508,8 @@ static tr_status check_or_create_schema(tr_case *c, int create)
     tr_status s = tr_case_begin(c);
     if (s == TR_OK)
         s = tr_case_exec(c, schema_v1);
+    if (s == TR_OK)
+        s = tr_case_exec(c, schema_v2);
     if (s == TR_OK) {
         char sql[256];
         snprintf(sql, sizeof sql,

@@ -79,7 +79,7 @@ typedef struct job {
     uint64_t hashed_bytes;
     int state;        /* 0 waiting, 1 running, 2 done */
     outbuf frames;    /* findings and source counts, in order */
-    tr_strbuf diags;  /* records: severity byte, path, where, reason, each NUL-terminated */
+    tr_strbuf diags;  /* records: severity and kind bytes, path, where, reason, each NUL-terminated */
 } job;
 typedef struct counts {
     uint64_t detections, filtered_out, sightings;
@@ -103,6 +103,7 @@ typedef struct stage {
     const tr_sink_ops *sink[MAX_SINKS];
     void *sink_state[MAX_SINKS];
     size_t nsink;
+    bool findings;   /* a sink takes findings: they are frozen for the writer */
     bool with_event; /* a sink wants findings to carry their event */
     bool hash;       /* a sink wants each file's SHA-256 */
 } stage;
@@ -195,7 +196,7 @@ static void say_sink_failed(hunt *h, const tr_sink_ops *s, tr_status rc, const c
     const char *extra = s == &tr_sink_case ? tr_case_error(h->o->case_store) : "";
     snprintf(reason, sizeof reason, "writing the %s output failed: %s%s%s", s->name, tr_strerror(rc),
              *extra ? ": " : "", extra);
-    tr_diag d = {TR_SEV_ERROR, path ? path : "", "", reason};
+    tr_diag d = {TR_SEV_ERROR, path ? path : "", "", reason, TR_DIAG_RUN, NULL, NULL};
     h->o->on_diag(h->o->user, &d);
 }
 
@@ -210,7 +211,7 @@ static void sink_error(hunt *h, size_t i, tr_status rc, const char *path)
 static void sinks_finding(hunt *h, const tr_finding *f)
 {
     for (size_t i = 0; i < h->st.nsink; i++) {
-        if (h->sink_failed & (1u << i))
+        if (!h->st.sink[i]->finding || (h->sink_failed & (1u << i)))
             continue;
         tr_status rc = h->st.sink[i]->finding(h->st.sink_state[i], f);
         if (rc != TR_OK)
@@ -353,7 +354,7 @@ void tr_emit_detection(tr_emit *e, const tr_detection *d)
     tr_finding f;
     tr_finding_from_detection(&f, d);
     count_computer(c, f.host, f.host_name, 1);
-    if (!h->st.nsink)
+    if (!h->st.findings)
         return;
     if (e->j) { /* to the job's buffer, for the writer */
         outbuf *b = &e->j->frames;
@@ -448,6 +449,7 @@ static void on_diag(void *user, const tr_diag *d)
     if (!j)
         return;
     tr_strbuf_putc(&j->diags, (char)d->severity);
+    tr_strbuf_putc(&j->diags, (char)d->kind);
     tr_strbuf_append(&j->diags, d->path, strlen(d->path) + 1);
     tr_strbuf_append(&j->diags, d->where, strlen(d->where) + 1);
     tr_strbuf_append(&j->diags, d->reason, strlen(d->reason) + 1);
@@ -538,8 +540,9 @@ static void replay_diags(hunt *h, job *j)
 {
     const char *p = j->diags.data, *end = p + j->diags.len;
     while (p && p < end) {
-        tr_diag d;
+        tr_diag d = {0};
         d.severity = (tr_severity)(unsigned char)*p++;
+        d.kind = (tr_diag_kind)(unsigned char)*p++;
         d.path = p;
         p += strlen(p) + 1;
         d.where = p;
@@ -548,6 +551,13 @@ static void replay_diags(hunt *h, job *j)
         p += strlen(p) + 1;
         if (h->o->on_diag)
             h->o->on_diag(h->o->user, &d);
+        for (size_t i = 0; i < h->st.nsink; i++) {
+            if (!h->st.sink[i]->problem || (h->sink_failed & (1u << i)))
+                continue;
+            tr_status rc = h->st.sink[i]->problem(h->st.sink_state[i], &d);
+            if (rc != TR_OK)
+                sink_error(h, i, rc, d.path);
+        }
     }
     tr_strbuf_free(&j->diags);
 }
@@ -730,12 +740,12 @@ static void file_end(hunt *h, job *first, job *last)
 static int emit_job(hunt *h, job *j)
 {
     int failed = 0;
-    replay_diags(h, j);
     bool first = j == h->jobs || j[-1].file != j->file;
     bool last = j == &h->jobs[h->njobs - 1] || j[1].file != j->file;
+    if (h->st.nsink && first)
+        file_begin(h, j);
+    replay_diags(h, j); /* after file_begin: a sink files the problems under the file */
     if (h->st.nsink) {
-        if (first)
-            file_begin(h, j);
         frame_reader r = {&j->frames, 0, j->frames.spill != NULL, 0};
         if (r.in_spill)
             rewind(j->frames.spill);
@@ -922,6 +932,7 @@ static void stage_setup(hunt *h)
     for (size_t i = 0; tr_sinks[i] && h->st.nsink < MAX_SINKS; i++)
         if (tr_sinks[i]->wanted(o)) {
             h->st.sink[h->st.nsink++] = tr_sinks[i];
+            h->st.findings |= tr_sinks[i]->finding != NULL;
             h->st.with_event |= (tr_sinks[i]->needs & TR_SINK_EVENT) != 0;
             h->st.hash |= (tr_sinks[i]->needs & TR_SINK_HASH) != 0;
         }
@@ -1018,7 +1029,8 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     if (threads > 1 && ordered(&h)) {
         threads = 1;
         if (o->on_diag) {
-            tr_diag d = {TR_SEV_INFO, "", "", "correlation rules need one ordered stream of events: hunting with one thread"};
+            tr_diag d = {TR_SEV_INFO, "", "", "correlation rules need one ordered stream of events: hunting with one thread",
+                         TR_DIAG_RUN, NULL, NULL};
             o->on_diag(o->user, &d);
         }
     }

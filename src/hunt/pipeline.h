@@ -102,7 +102,10 @@ typedef struct tr_sink_ops {
     /* Before the workers start, for each file listed; may be NULL. */
     void (*plan)(void *state, const char *path, uint64_t size, int64_t mtime, tr_hunt_plan *plan);
     tr_status (*file_begin)(void *state, const tr_hunt_file *f); /* may be NULL */
-    tr_status (*finding)(void *state, const tr_finding *f);
+    /* Each problem said while the file was read (damage, a limit hit, why
+     * it was skipped), between its file_begin and file_end; may be NULL. */
+    tr_status (*problem)(void *state, const tr_diag *d);
+    tr_status (*finding)(void *state, const tr_finding *f);      /* NULL: wants none */
     tr_status (*file_end)(void *state, const tr_hunt_file *f);   /* may be NULL */
     /* Last call: writes what is left, fills its part of the result, frees
      * the state. ok is 0 when the hunt failed (out of memory). */
@@ -113,7 +116,8 @@ extern const tr_sink_ops *const tr_sinks[]; /* NULL-terminated, fed in this orde
 
 /* The sinks and detectors of this build (each in its own file). */
 extern const tr_detector_ops tr_detector_sigma, tr_detector_indicators, tr_detector_evidence;
-extern const tr_sink_ops tr_sink_jsonl, tr_sink_csv, tr_sink_sightings, tr_sink_exchange, tr_sink_case;
+extern const tr_sink_ops tr_sink_jsonl, tr_sink_csv, tr_sink_sightings, tr_sink_exchange, tr_sink_case,
+    tr_sink_run_report;
 
 /* ---------------------------------------------------------------- findings (finding.c) */
 

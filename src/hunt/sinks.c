@@ -11,5 +11,6 @@ const tr_sink_ops *const tr_sinks[] = {
     &tr_sink_csv,       /* CSV timeline */
     &tr_sink_sightings, /* indicator sightings, the STIX bundle's source */
     &tr_sink_exchange,  /* the Exchange compromise report */
+    &tr_sink_run_report, /* the run report: every file read or skipped */
     NULL,
 };

@@ -76,7 +76,7 @@ void ioc_diag(tr_iocset *set, int severity, const char *path, const char *where,
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    tr_diag d = {(tr_severity)severity, path ? path : "", where ? where : "", reason};
+    tr_diag d = {(tr_severity)severity, path ? path : "", where ? where : "", reason, TR_DIAG_INDICATOR, NULL, NULL};
     set->on_diag(set->user, &d);
 }
 

@@ -59,6 +59,7 @@ void tr_read_report(tr_read_ctx *ctx, tr_severity sev, const char *where, const 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    tr_diag d = {.severity = sev, .path = ctx->path, .where = where ? where : "", .reason = reason};
+    tr_diag d = {.severity = sev, .path = ctx->path, .where = where ? where : "", .reason = reason,
+                 .kind = TR_DIAG_EVIDENCE};
     ctx->diag(ctx->user, &d);
 }

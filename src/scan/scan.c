@@ -73,7 +73,8 @@ static void say(tr_scan *s, tr_severity sev, const char *path, const char *where
 {
     if (!s->opts.on_diag)
         return;
-    tr_diag d = {.severity = sev, .path = path, .where = where ? where : "", .reason = reason};
+    tr_diag d = {.severity = sev, .path = path, .where = where ? where : "", .reason = reason,
+                 .kind = sev == TR_SEV_INFO ? TR_DIAG_SKIPPED : TR_DIAG_EVIDENCE};
     s->opts.on_diag(s->opts.user, &d);
 }
 

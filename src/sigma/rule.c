@@ -551,6 +551,7 @@ typedef struct cctx {
     char *err;
     uint32_t *err_line;
     const char *why_not; /* set when the rule loads but cannot run */
+    const char *why_not_item; /* what it concerns (the placeholder's name) */
 } cctx;
 
 static int cfail(cctx *c, const tr_ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -763,6 +764,7 @@ static int compile_value(cctx *c, const tr_ynode *v, const mods *m, int keyword,
                 snprintf(w, 200, "placeholder %%%s%% has no values (give them with --placeholders FILE)",
                          missing);
                 c->why_not = w;
+                c->why_not_item = tr_arena_strndup(&c->rs->arena, missing, strlen(missing));
             }
             tr_pattern *p = pbuf_add(b);
             if (!p)
@@ -958,7 +960,7 @@ int tr_rule_compile_conj(tr_ruleset *rs, tr_rule *r, const tr_ynode *map, tr_con
                          size_t err_size, uint32_t *err_line)
 {
     (void)err_size;
-    cctx c = {rs, r, err, err_line, NULL};
+    cctx c = {rs, r, err, err_line, NULL, NULL};
     if (!map || map->kind != TR_Y_MAP)
         return cfail(&c, map, "conditions must be a map of field: value");
     return compile_map(&c, map, out);
@@ -1284,7 +1286,7 @@ int tr_rule_load_doc(tr_ruleset *rs, const tr_ynode *doc, const char *path)
     uint32_t line = doc ? doc->line : 0;
     tr_arena_mark mark = tr_arena_get_mark(&rs->arena);
     size_t regex_mark = rs->nregexes;
-    cctx c = {rs, NULL, err, &line, NULL};
+    cctx c = {rs, NULL, err, &line, NULL, NULL};
     int rc;
     int kind = TR_RULE_DETECTION;
     const char *title_for_diag = NULL;
@@ -1377,6 +1379,8 @@ int tr_rule_load_doc(tr_ruleset *rs, const tr_ynode *doc, const char *path)
         if (c.why_not) {
             r->info.runnable = 0;
             r->info.why_not = c.why_not;
+            r->info.not_run_cause = TR_NOT_RUN_PLACEHOLDER;
+            r->info.not_run_item = c.why_not_item;
         }
     }
     if ((rc = add_rule(rs, r)))

@@ -41,19 +41,43 @@ int tr_level_parse(const char *s)
     return -1;
 }
 
+static void ruleset_vdiag(tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path, uint32_t line,
+                          const char *fmt, va_list ap)
+{
+    char reason[1024], where[32] = "";
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    if (line)
+        snprintf(where, sizeof where, "line %u", line);
+    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason, kind, NULL, NULL};
+    rs->on_diag(rs->user, &d);
+}
+
+static tr_diag_kind load_kind(const tr_ruleset *rs, int severity)
+{
+    if (rs->loading_config)
+        return TR_DIAG_CONFIG;
+    return severity == TR_SEV_ERROR ? TR_DIAG_RULE_FAILED : TR_DIAG_RULE_NOTE;
+}
+
 void tr_ruleset_diag(tr_ruleset *rs, int severity, const char *path, uint32_t line, const char *fmt, ...)
 {
     if (!rs->on_diag)
         return;
-    char reason[1024], where[32] = "";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    ruleset_vdiag(rs, load_kind(rs, severity), severity, path, line, fmt, ap);
     va_end(ap);
-    if (line)
-        snprintf(where, sizeof where, "line %u", line);
-    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason};
-    rs->on_diag(rs->user, &d);
+}
+
+void tr_ruleset_diag_kind(tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path, uint32_t line,
+                          const char *fmt, ...)
+{
+    if (!rs->on_diag)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    ruleset_vdiag(rs, kind, severity, path, line, fmt, ap);
+    va_end(ap);
 }
 
 tr_status tr_ruleset_create(tr_ruleset **out, const tr_ruleset_options *opts)
@@ -177,6 +201,7 @@ static tr_status load_text(tr_ruleset *rs, const char *path, const char *text, s
 {
     if (rs->compiled)
         return TR_ERR_ARG;
+    rs->loading_config = fn != tr_rule_load_doc;
     const char *stored = tr_arena_strndup(&rs->arena, path, strlen(path));
     if (!stored)
         return TR_ERR_NOMEM;
@@ -324,14 +349,18 @@ static void walk_diag(void *user, const tr_diag *d)
     walk_ctx *w = user;
     if (d->severity == TR_SEV_ERROR)
         w->rs->stats.failed++;
-    if (w->rs->on_diag && d->severity > TR_SEV_INFO)
-        w->rs->on_diag(w->rs->user, d);
+    if (w->rs->on_diag && d->severity > TR_SEV_INFO) {
+        tr_diag about_rules = *d; /* the scanner thinks it is evidence */
+        about_rules.kind = load_kind(w->rs, d->severity);
+        w->rs->on_diag(w->rs->user, &about_rules);
+    }
 }
 
 /* Files and folders in the scanner's order and by its rules (sorted,
  * symbolic links to folders not followed): one walk for evidence and rules. */
 static tr_status walk(tr_ruleset *rs, const char *path, doc_fn fn, int collections)
 {
+    rs->loading_config = fn != tr_rule_load_doc;
     struct stat st;
     if (stat(path, &st) != 0)
         return TR_ERR_NOTFOUND; /* the caller says so */
@@ -460,10 +489,12 @@ static int find_rule(const tr_ruleset *rs, const char *ref)
     return -1;
 }
 
-static void not_runnable(tr_rule *r, const char *why)
+static void not_runnable(tr_rule *r, const char *why, const char *cause, const char *item)
 {
     r->info.runnable = 0;
     r->info.why_not = why;
+    r->info.not_run_cause = cause;
+    r->info.not_run_item = item;
 }
 
 static int resolve_filters(tr_ruleset *rs)
@@ -516,9 +547,7 @@ static int resolve_correlations(tr_ruleset *rs)
                     return TR_ERR_NOMEM;
                 snprintf(why, 300, "references '%s', which no loaded rule is (by id or name)",
                          tr_corr_ref(r->corr, k));
-                tr_ruleset_diag(rs, TR_SEV_WARNING, r->info.path, r->info.line, "correlation '%s' %s",
-                                r->info.title, why);
-                not_runnable(r, why);
+                not_runnable(r, why, TR_NOT_RUN_REFERENCE, NULL);
                 break;
             }
             r->corr_refs[k] = (uint32_t)b;
@@ -611,9 +640,7 @@ static int reject_cycles(tr_ruleset *rs)
         memset(colour, 0, rs->nrules);
         if (corr_cycle_from(rs, (uint32_t)i, colour, 0)) {
             static const char why[] = "its references lead back to itself (a cycle of correlations)";
-            tr_ruleset_diag(rs, TR_SEV_WARNING, r->info.path, r->info.line, "correlation '%s': %s",
-                            r->info.title, why);
-            not_runnable(r, why);
+            not_runnable(r, why, TR_NOT_RUN_CYCLE, NULL);
         }
     }
     tr_free(colour);
@@ -629,21 +656,40 @@ tr_status tr_ruleset_compile(tr_ruleset *rs)
         return (tr_status)rc;
     for (size_t i = 0; i < rs->nrules; i++) {
         tr_rule *r = rs->rules[i];
-        if (r->info.kind != TR_RULE_DETECTION)
-            continue;
-        if (r->info.runnable && r->info.routes == 0) {
+        if (r->info.kind == TR_RULE_DETECTION && r->info.runnable && r->info.routes == 0) {
             char *why = tr_arena_alloc(&rs->arena, 200);
             if (!why)
                 return TR_ERR_NOMEM;
             snprintf(why, 200, "no logsource mapping covers product=%s category=%s service=%s",
                      r->info.product ? r->info.product : "-", r->info.category ? r->info.category : "-",
                      r->info.service ? r->info.service : "-");
-            not_runnable(r, why);
+            /* grouped by product; without one, by category or service */
+            const char *item = r->info.product;
+            if (!item) {
+                const char *what = r->info.category ? "category" : "service";
+                const char *name = r->info.category ? r->info.category : r->info.service;
+                size_t n = strlen(what) + 2 + (name ? strlen(name) : 1);
+                char *it = tr_arena_alloc(&rs->arena, n);
+                if (!it)
+                    return TR_ERR_NOMEM;
+                snprintf(it, n, "%s %s", what, name ? name : "-");
+                item = it;
+            }
+            not_runnable(r, why, TR_NOT_RUN_NO_READER, item);
         }
-        if (!r->info.runnable) {
-            rs->stats.not_runnable++;
-            tr_ruleset_diag(rs, TR_SEV_WARNING, r->info.path, r->info.line, "rule '%s' will not run: %s",
-                            r->info.title, r->info.why_not);
+        if (r->info.kind == TR_RULE_FILTER || r->info.runnable)
+            continue;
+        rs->stats.not_runnable++;
+        if (rs->on_diag) {
+            char reason[1024], where[32] = "";
+            snprintf(reason, sizeof reason, "%s '%s' will not run: %s",
+                     r->info.kind == TR_RULE_CORRELATION ? "correlation" : "rule", r->info.title,
+                     r->info.why_not);
+            if (r->info.line)
+                snprintf(where, sizeof where, "line %u", r->info.line);
+            tr_diag d = {TR_SEV_WARNING, r->info.path ? r->info.path : "", where, reason,
+                         TR_DIAG_RULE_NOT_RUN, r->info.not_run_cause, r->info.not_run_item};
+            rs->on_diag(rs->user, &d);
         }
     }
     if ((rc = tr_prefilter_build(rs)) || (rc = tr_eventid_guards(rs)))

@@ -87,6 +87,8 @@ struct tr_ruleset {
     void *user;
     tr_ruleset_stats stats;
     int compiled;
+    int loading_config;      /* a logsource or placeholder file is being read: its
+                              * diagnostics are TR_DIAG_CONFIG, not about rules */
 
     tr_rule **rules;
     size_t nrules, caprules;
@@ -119,11 +121,24 @@ struct tr_ruleset {
     size_t ncorr;
 };
 
+/* The causes of rules that load but do not run (tr_rule_info.not_run_cause),
+ * worded to follow a count: "612 rules need evidence traccia does not read". */
+#define TR_NOT_RUN_NO_READER "need evidence traccia does not read"
+#define TR_NOT_RUN_PLACEHOLDER "need placeholder values (--placeholders FILE)"
+#define TR_NOT_RUN_REFERENCE "are correlations of rules that are not loaded"
+#define TR_NOT_RUN_CYCLE "are correlations that reach themselves"
+
 /* ---------------------------------------------------------------- building */
 
-/* Reports a problem with a rule file (severity, path, line 0 = whole file). */
+/* Reports a problem with a rule file (severity, path, line 0 = whole file):
+ * an error is a rule or file that did not load (TR_DIAG_RULE_FAILED), a
+ * warning a remark on a rule that loaded (TR_DIAG_RULE_NOTE); both are
+ * TR_DIAG_CONFIG while a logsource or placeholder file is read. */
 void tr_ruleset_diag(struct tr_ruleset *rs, int severity, const char *path, uint32_t line,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with its kind given. */
+void tr_ruleset_diag_kind(struct tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path,
+                          uint32_t line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Compiles one rule document (collections already merged) and adds it.
  * Failures are reported and counted here. Returns TR_OK or TR_ERR_NOMEM. */

@@ -1,5 +1,6 @@
 /*
- * status.c — descriptions of status codes and the library version.
+ * status.c — descriptions of status codes and diagnostic kinds, and the
+ * library version.
  */
 #include "traccia.h"
 
@@ -16,6 +17,14 @@ const char *tr_strerror(int status)
     case TR_ERR_NOTFOUND: return "not found";
     default: return "unknown status";
     }
+}
+
+const char *tr_diag_kind_name(tr_diag_kind kind)
+{
+    static const char *const names[TR_DIAG_KINDS] = {
+        "run", "evidence", "skipped", "rule-failed", "rule-not-run", "rule-note", "config", "indicator",
+    };
+    return (unsigned)kind < TR_DIAG_KINDS ? names[kind] : "run";
 }
 
 const char *tr_version(void) { return TR_VERSION_STRING; }
