@@ -1,6 +1,6 @@
 /*
  * case.c — `traccia case`: the questions asked of a case a hunt wrote
- * (`traccia hunt --case CASE.db`): summary, hosts, timeline, evidence. The
+ * (`traccia hunt --case CASE.db`): summary, hosts, timeline, evidence, problems. The
  * library answers (tr_case_write_*); this file reads the command line.
  */
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 static void case_usage(FILE *out)
 {
-    fputs("usage: traccia case summary|hosts|timeline|evidence [options] CASE.db\n"
+    fputs("usage: traccia case summary|hosts|timeline|evidence|problems [options] CASE.db\n"
           "\n"
           "Answers from a case written by 'traccia hunt --case CASE.db' (docs/CASE.md):\n"
           "  summary    hosts touched, first trace, last activity, findings by level,\n"
@@ -21,10 +21,12 @@ static void case_usage(FILE *out)
           "  timeline   every finding, merged and in time order\n"
           "  evidence   the inventory: path, size, SHA-256, format, records, time\n"
           "             range, status (chain of custody)\n"
+          "  problems   everything said about the evidence when it was last read:\n"
+          "             damage, limits hit, files skipped and why\n"
           "\n"
           "options:\n"
           "  --json               one JSON document (every subcommand)\n"
-          "  --jsonl, --csv       JSON lines or CSV (timeline, evidence)\n"
+          "  --jsonl, --csv       JSON lines or CSV (timeline, evidence, problems)\n"
           "  --host NAME          only this host (name, FQDN or key)\n"
           "  --from TIME, --to TIME   timeline: only findings in this span\n"
           "  --min-level LEVEL    timeline: only findings at this level or above\n"
@@ -62,6 +64,8 @@ int cmd_case(int argc, char **argv)
         fn = tr_case_write_timeline;
     else if (strcmp(sub, "evidence") == 0)
         fn = tr_case_write_evidence;
+    else if (strcmp(sub, "problems") == 0)
+        fn = tr_case_write_problems;
     if (!fn) {
         fprintf(stderr, "traccia case: unknown question '%s'\n", sub);
         case_usage(stderr);
@@ -80,7 +84,7 @@ int cmd_case(int argc, char **argv)
             as = TR_CASE_JSON;
         } else if (strcmp(a, "--jsonl") == 0 || strcmp(a, "--csv") == 0) {
             if (fn == tr_case_write_summary || fn == tr_case_write_hosts) {
-                fprintf(stderr, "traccia case: %s is for timeline and evidence; %s takes --json\n", a, sub);
+                fprintf(stderr, "traccia case: %s is for timeline, evidence and problems; %s takes --json\n", a, sub);
                 return TR_EXIT_USAGE;
             }
             as = strcmp(a, "--csv") == 0 ? TR_CASE_CSV : TR_CASE_JSONL;

@@ -69,8 +69,12 @@ void cli_print_diag(void *user, const tr_diag *d);
  * that will not run, and the count of what was not shown; `lister` is the
  * command that names each ("traccia rules check"). */
 void cli_diag_flush_rules(cli_diag_opts *o, const char *lister);
-/* After the evidence: the count of its problems not shown. */
-void cli_diag_flush_evidence(cli_diag_opts *o);
+/* The rules that will not run, one line per cause, each line starting
+ * with prefix and ending with "; <lister> lists them" (lister may be NULL). */
+void cli_print_not_run(cli_diag_opts *o, FILE *out, const char *prefix, const char *lister);
+/* After the evidence: the count of its problems not shown; `named` says
+ * where the files are named ("the summary names the files"). */
+void cli_diag_flush_evidence(cli_diag_opts *o, const char *named);
 /* The summary's lines naming the files with problems (up to a cap), and
  * the first few skipped files. */
 void cli_print_problem_files(const cli_diag_opts *o, FILE *out);

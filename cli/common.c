@@ -123,6 +123,8 @@ void cli_print_diag(void *user, const tr_diag *d)
         if (p)
             o->skipped[o->nskipped++] = p;
     }
+    if (kind == TR_DIAG_RULE_NOT_RUN)
+        group_not_run(o, d);
     if (o->verbose) {
         print_line(o, d);
         return;
@@ -137,7 +139,6 @@ void cli_print_diag(void *user, const tr_diag *d)
     bool show = true;
     switch (kind) {
     case TR_DIAG_RULE_NOT_RUN:
-        group_not_run(o, d);
         show = false;
         break;
     case TR_DIAG_RULE_FAILED:
@@ -168,26 +169,34 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+void cli_print_not_run(cli_diag_opts *o, FILE *out, const char *prefix, const char *lister)
+{
+    for (size_t i = 0; i < o->ngroups; i++) {
+        cli_group *g = &o->groups[i];
+        if (!g->n)
+            continue;
+        qsort(g->items, g->nitems, sizeof *g->items, by_count);
+        fprintf(out, "%s%llu rule%s %s", prefix, (unsigned long long)g->n, g->n == 1 ? "" : "s", g->cause);
+        for (size_t k = 0; k < g->nitems && k < CLI_GROUP_ITEMS; k++)
+            fprintf(out, "%s%s %llu", k ? ", " : ": ", g->items[k].name, (unsigned long long)g->items[k].n);
+        if (g->nitems > CLI_GROUP_ITEMS)
+            fprintf(out, ", and %zu more", g->nitems - CLI_GROUP_ITEMS);
+        if (lister)
+            fprintf(out, "; %s lists them", lister);
+        fputc('\n', out);
+        if (out == stderr)
+            o->printed++;
+    }
+}
+
 void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
 {
     if (o->verbose)
         return;
     if (!o->quiet) {
-        for (size_t i = 0; i < o->ngroups; i++) {
-            cli_group *g = &o->groups[i];
-            if (!g->n)
-                continue;
-            qsort(g->items, g->nitems, sizeof *g->items, by_count);
-            fprintf(stderr, "traccia: note: %llu rule%s %s", (unsigned long long)g->n, g->n == 1 ? "" : "s",
-                    g->cause);
-            for (size_t k = 0; k < g->nitems && k < CLI_GROUP_ITEMS; k++)
-                fprintf(stderr, "%s%s %llu", k ? ", " : ": ", g->items[k].name, (unsigned long long)g->items[k].n);
-            if (g->nitems > CLI_GROUP_ITEMS)
-                fprintf(stderr, ", and %zu more", g->nitems - CLI_GROUP_ITEMS);
-            fprintf(stderr, "; %s lists them\n", lister);
-            o->printed++;
-            g->n = 0; /* said once */
-        }
+        cli_print_not_run(o, stderr, "traccia: note: ", lister);
+        for (size_t i = 0; i < o->ngroups; i++)
+            o->groups[i].n = 0; /* said once */
         if (o->hidden[TR_DIAG_RULE_NOTE]) {
             fprintf(stderr, "traccia: warning: %llu more remark%s on rules not shown; %s lists them\n",
                     (unsigned long long)o->hidden[TR_DIAG_RULE_NOTE], o->hidden[TR_DIAG_RULE_NOTE] == 1 ? "" : "s",
@@ -212,16 +221,16 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
     }
 }
 
-void cli_diag_flush_evidence(cli_diag_opts *o)
+void cli_diag_flush_evidence(cli_diag_opts *o, const char *named)
 {
     if (o->verbose || !o->ev_hidden || o->quiet)
         return;
     uint64_t files = o->ev_files - o->ev_files_shown;
     fprintf(stderr,
             "traccia: warning: %llu more problem%s with the evidence not shown (%llu more file%s); "
-            "the summary names the files, -v shows each%s\n",
+            "%s, -v shows each%s\n",
             (unsigned long long)o->ev_hidden, o->ev_hidden == 1 ? "" : "s", (unsigned long long)files,
-            files == 1 ? "" : "s", o->report ? ", the run report lists them" : "");
+            files == 1 ? "" : "s", named, o->report ? ", the run report lists them" : "");
     o->printed++;
     o->ev_hidden = 0;
 }

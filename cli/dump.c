@@ -150,6 +150,10 @@ int cmd_dump(int argc, char **argv)
             break;
         }
     }
+    bool hidden = u.diag.ev_hidden != 0;
+    cli_diag_flush_evidence(&u.diag, "the files are named below");
+    if (hidden)
+        cli_print_problem_files(&u.diag, stderr);
     if (fflush(stdout) != 0 && !u.dump.error)
         u.dump.error = TR_ERR_IO;
     if (u.dump.error) {
@@ -163,5 +167,6 @@ int cmd_dump(int argc, char **argv)
     }
     tr_scan_destroy(scan);
     tr_json_writer_destroy(u.dump.writer);
+    cli_diag_free(&u.diag);
     return rc;
 }

@@ -37,7 +37,9 @@ static void exchange_usage(FILE *out)
           "  --placeholders FILE  values for the %placeholders% of |expand rules\n"
           "  --no-builtin         leave out the built-in rule pack\n"
           "  --evidence N         evidence lines kept per section (default 10)\n"
-          "  -v, --verbose        also name every skipped file and the reason\n"
+          "  --run-report FILE    write a JSON report of the run: rules not run, files read\n"
+          "                       or skipped, every problem met, the exit status\n"
+          "  -v, --verbose        print every diagnostic (each rule not run, each skipped file)\n"
           "  -q, --quiet          report only errors on standard error\n"
           "  -h, --help           this help\n"
           "\n"
@@ -54,6 +56,7 @@ int cmd_exchange(int argc, char **argv)
     cli_rules_opts ropts = {0};
     tr_exchange_options xopts = {0};
     bool json = false;
+    const char *report_path = NULL;
     int first_path = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -76,6 +79,12 @@ int cmd_exchange(int argc, char **argv)
             }
             xopts.max_evidence = (unsigned)n;
             i++;
+        } else if (strcmp(a, "--run-report") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "traccia exchange: --run-report needs a file\n");
+                return TR_EXIT_USAGE;
+            }
+            report_path = argv[++i];
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             diag.verbose = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -97,22 +106,33 @@ int cmd_exchange(int argc, char **argv)
         exchange_usage(stderr);
         return TR_EXIT_USAGE;
     }
-    tr_ruleset *rs;
-    int rc = cli_load_rules(&ropts, cli_print_diag, &diag, &rs);
-    if (rc != TR_EXIT_OK)
-        return rc;
+    if (report_path && tr_run_report_create(&diag.report, "exchange", argc, argv) != TR_OK) {
+        fprintf(stderr, "traccia: out of memory\n");
+        return TR_EXIT_NO_INPUT;
+    }
+    tr_ruleset *rs = NULL;
     tr_exchange_report *report = NULL;
     tr_hunt_result res;
     memset(&res, 0, sizeof res);
+    bool have_result = false;
+    int rc = cli_load_rules(&ropts, cli_print_diag, &diag, &rs);
+    if (rs && diag.report)
+        tr_run_report_rules(diag.report, rs);
+    cli_diag_flush_rules(&diag, "traccia rules check");
+    if (rc != TR_EXIT_OK)
+        goto done;
     if (tr_exchange_report_create(&report, &xopts) != TR_OK) {
         fprintf(stderr, "traccia: out of memory\n");
         rc = TR_EXIT_NO_INPUT;
         goto done;
     }
     /* the hunt, with the report as its one sink */
-    tr_hunt_options ho = {.rules = rs, .exchange = report, .on_diag = on_diag, .user = &diag};
+    tr_hunt_options ho = {.rules = rs, .exchange = report, .run_report = diag.report, .on_diag = on_diag,
+                          .user = &diag};
     ho.filter.from = ho.filter.to = TR_TIME_NONE;
     tr_status hr = tr_hunt_run(&ho, (const char *const *)argv + first_path, (size_t)(argc - first_path), &res);
+    have_result = true;
+    cli_diag_flush_evidence(&diag, "the summary names the files");
     if (hr == TR_ERR_NOMEM) {
         fprintf(stderr, "traccia: out of memory\n");
         rc = TR_EXIT_NO_INPUT;
@@ -128,6 +148,7 @@ int cmd_exchange(int argc, char **argv)
                (unsigned long long)s->files_read, (unsigned long long)s->files_skipped,
                (unsigned long long)s->files_damaged, (unsigned long long)s->events,
                (unsigned long long)s->records_skipped);
+        cli_print_problem_files(&diag, stdout);
         if (fflush(stdout) != 0)
             st = TR_ERR_IO;
     }
@@ -138,8 +159,13 @@ int cmd_exchange(int argc, char **argv)
         rc = TR_EXIT_NO_INPUT;
     }
 done:
+    if (have_result && diag.report)
+        tr_run_report_hunt(diag.report, &res);
+    rc = cli_write_run_report(&diag, report_path, rc);
     tr_hunt_result_free(&res);
     tr_exchange_report_destroy(report);
     tr_ruleset_destroy(rs);
+    tr_run_report_destroy(diag.report);
+    cli_diag_free(&diag);
     return rc;
 }

@@ -484,8 +484,6 @@ int cmd_hunt(int argc, char **argv)
         tr_status st = tr_iocset_create(&set, &io);
         for (size_t k = 0; k < niocs && st == TR_OK; k++) {
             st = tr_iocset_add_path(set, iocs[k]);
-            if (st == TR_ERR_NOTFOUND)
-                cli_say_missing(cli_print_diag, &ch.diag, iocs[k], TR_DIAG_CONFIG);
         }
         if (st == TR_OK)
             st = tr_iocset_compile(set);
@@ -528,7 +526,7 @@ int cmd_hunt(int argc, char **argv)
     clear_bar(&ch);
     if (st == TR_ERR_NOMEM)
         fprintf(stderr, "traccia: out of memory\n");
-    cli_diag_flush_evidence(&ch.diag);
+    cli_diag_flush_evidence(&ch.diag, "the summary names the files");
 
     /* the summary goes where the findings do not */
     bool to_stderr = json_stdout || csv_stdout || (report_path && !strcmp(report_path, "-"));

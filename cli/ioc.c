@@ -22,7 +22,8 @@ static void ioc_usage(FILE *out)
           "\n"
           "options:\n"
           "  --list         also print every indicator: id, type, value, file (tab-separated)\n"
-          "  -q, --quiet    print only the counts\n"
+          "  --run-report FILE  also write what loaded and what did not as JSON\n"
+          "  -q, --quiet    the counts, and only the first few problems\n"
           "  -h, --help     this help\n",
           out);
 }
@@ -50,6 +51,8 @@ int cmd_ioc(int argc, char **argv)
         return TR_EXIT_USAGE;
     }
     cli_diag_opts diag = {0};
+    diag.verbose = true; /* naming each indicator that did not load is what check is for */
+    const char *report_path = NULL;
     bool list = false;
     const char **files = calloc((size_t)argc, sizeof *files);
     size_t nfiles = 0;
@@ -70,6 +73,9 @@ int cmd_ioc(int argc, char **argv)
             list = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             diag.quiet = true;
+            diag.verbose = false;
+        } else if (strcmp(a, "--run-report") == 0 && i + 1 < argc) {
+            report_path = argv[++i];
         } else if (strcmp(a, "--") == 0) {
             only_files = true;
         } else {
@@ -83,8 +89,13 @@ int cmd_ioc(int argc, char **argv)
         free(files);
         return TR_EXIT_USAGE;
     }
+    if (report_path && tr_run_report_create(&diag.report, "ioc check", argc, argv) != TR_OK) {
+        fprintf(stderr, "traccia: out of memory\n");
+        free(files);
+        return TR_EXIT_NO_INPUT;
+    }
     tr_iocset *set;
-    tr_iocset_options o = {diag.quiet ? NULL : cli_print_diag, &diag};
+    tr_iocset_options o = {cli_print_diag, &diag};
     if (tr_iocset_create(&set, &o) != TR_OK) {
         fprintf(stderr, "traccia: out of memory\n");
         free(files);
@@ -104,6 +115,7 @@ int cmd_ioc(int argc, char **argv)
         }
     }
     free(files);
+    cli_diag_flush_rules(&diag, "traccia ioc check without -q");
     if (tr_iocset_compile(set) != TR_OK) {
         fprintf(stderr, "traccia: out of memory while compiling indicators\n");
         tr_iocset_destroy(set);
@@ -133,7 +145,7 @@ int cmd_ioc(int argc, char **argv)
     printf("\nnot loaded:         %llu", (unsigned long long)c->rejected);
     if (c->rejected)
         printf(" (%llu of them not supported; %s)", (unsigned long long)c->unsupported,
-               diag.quiet ? "run without -q for each one and why" : "each named above with its reason");
+               diag.verbose ? "each named above with its reason" : "run without -q for each one and why");
     printf("\n");
     if (c->duplicates)
         printf("duplicates:         %llu (the same value again in one file, counted once)\n",
@@ -159,6 +171,11 @@ int cmd_ioc(int argc, char **argv)
     }
     if (c->rejected || st->files_failed || missing || c->loaded == 0)
         rc = TR_EXIT_NO_INPUT;
+    if (diag.report)
+        tr_run_report_indicators(diag.report, set);
+    rc = cli_write_run_report(&diag, report_path, rc);
     tr_iocset_destroy(set);
+    tr_run_report_destroy(diag.report);
+    cli_diag_free(&diag);
     return rc;
 }

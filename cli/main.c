@@ -19,7 +19,7 @@ static void usage(FILE *out)
           "  dump PATH...     print every event as one JSON object per line\n"
           "  ioc check FILE...  load indicator files: what loaded, by type and file, what did not and why\n"
           "  exchange PATH... assess Exchange servers: per CVE, web shells, verdicts\n"
-          "  case summary|hosts|timeline|evidence CASE.db  ask a case written by hunt --case\n"
+          "  case summary|hosts|timeline|evidence|problems CASE.db  ask a case written by hunt --case\n"
           "  version          print the version\n"
           "\n"
           "Run 'traccia <command> --help' for a command's options.\n"

@@ -28,6 +28,7 @@ static void rules_usage(FILE *out)
           "  --logsources FILE    add a logsource mapping file (docs/LOGSOURCES.md)\n"
           "  --placeholders FILE  values for %placeholders% of the expand modifier\n"
           "  --no-builtin         leave out the built-in rule pack\n"
+          "  --run-report FILE    also write what loaded and what did not as JSON\n"
           "  -q, --quiet          check: print only the counts\n"
           "  -h, --help           this help\n",
           out);
@@ -143,6 +144,8 @@ int cmd_rules(int argc, char **argv)
     }
     cli_rules_opts o = {0};
     cli_diag_opts diag = {0};
+    const char *report_path = NULL;
+    diag.verbose = check; /* naming each rule is what check is for */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int r = cli_rules_option(argc, argv, &i, &o);
@@ -155,6 +158,9 @@ int cmd_rules(int argc, char **argv)
             return TR_EXIT_OK;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             diag.quiet = true;
+            diag.verbose = false;
+        } else if (strcmp(a, "--run-report") == 0 && i + 1 < argc) {
+            report_path = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "traccia rules: unknown option '%s'\n", a);
             return TR_EXIT_USAGE;
@@ -168,28 +174,39 @@ int cmd_rules(int argc, char **argv)
     }
     if (list)
         diag.quiet = true;
-    cli_diag_opts *dp = &diag;
-    tr_ruleset *rs;
-    int rc = cli_load_rules(&o, diag.quiet && check ? NULL : cli_print_diag, dp, &rs);
-    if (rc != TR_EXIT_OK)
-        return rc;
-    const tr_ruleset_stats *s = tr_ruleset_get_stats(rs);
-    if (list) {
-        print_list(rs);
-    } else {
-        printf("rule files:        %llu\n", (unsigned long long)s->files);
-        printf("rules loaded:      %llu (%llu correlations, %llu filters)\n", (unsigned long long)s->loaded,
-               (unsigned long long)s->correlations, (unsigned long long)s->filters);
-        printf("rules not loaded:  %llu%s\n", (unsigned long long)s->failed,
-               s->failed ? " (each named above with its reason)" : "");
-        printf("loaded, not run:   %llu%s\n", (unsigned long long)s->not_runnable,
-               s->not_runnable ? " (each named above with its reason)" : "");
-        double total = (double)(s->loaded + s->failed);
-        printf("loaded:            %.2f%%\n", total > 0 ? 100.0 * (double)s->loaded / total : 100.0);
-        printf("prefiltered:       %llu detection rules\n", (unsigned long long)s->prefiltered);
-        printf("logsource entries: %llu\n", (unsigned long long)s->logsource_entries);
+    if (report_path && tr_run_report_create(&diag.report, check ? "rules check" : "rules list", argc, argv) != TR_OK) {
+        fprintf(stderr, "traccia: out of memory\n");
+        return TR_EXIT_NO_INPUT;
     }
-    rc = check && s->failed ? TR_EXIT_NO_INPUT : TR_EXIT_OK;
+    tr_ruleset *rs;
+    int rc = cli_load_rules(&o, cli_print_diag, &diag, &rs);
+    if (rc == TR_EXIT_OK) {
+        const tr_ruleset_stats *s = tr_ruleset_get_stats(rs);
+        if (diag.report)
+            tr_run_report_rules(diag.report, rs);
+        cli_diag_flush_rules(&diag, "traccia rules check without -q");
+        if (list) {
+            print_list(rs);
+        } else {
+            printf("rule files:        %llu\n", (unsigned long long)s->files);
+            printf("rules loaded:      %llu (%llu correlations, %llu filters)\n", (unsigned long long)s->loaded,
+                   (unsigned long long)s->correlations, (unsigned long long)s->filters);
+            printf("rules not loaded:  %llu%s\n", (unsigned long long)s->failed,
+                   !s->failed ? "" : diag.verbose ? " (each named above with its reason)" : " (without -q each is named)");
+            printf("loaded, not run:   %llu%s\n", (unsigned long long)s->not_runnable,
+                   !s->not_runnable ? "" : diag.verbose ? " (each named above with its reason)"
+                                                        : " (without -q each is named)");
+            cli_print_not_run(&diag, stdout, "  ", NULL);
+            double total = (double)(s->loaded + s->failed);
+            printf("loaded:            %.2f%%\n", total > 0 ? 100.0 * (double)s->loaded / total : 100.0);
+            printf("prefiltered:       %llu detection rules\n", (unsigned long long)s->prefiltered);
+            printf("logsource entries: %llu\n", (unsigned long long)s->logsource_entries);
+        }
+        rc = check && s->failed ? TR_EXIT_NO_INPUT : TR_EXIT_OK;
+    }
+    rc = cli_write_run_report(&diag, report_path, rc);
     tr_ruleset_destroy(rs);
+    tr_run_report_destroy(diag.report);
+    cli_diag_free(&diag);
     return rc;
 }

@@ -1037,6 +1037,9 @@ tr_status tr_case_write_summary(tr_case *c, const tr_case_query *q, int as, FILE
 tr_status tr_case_write_hosts(tr_case *c, const tr_case_query *q, int as, FILE *out);
 tr_status tr_case_write_timeline(tr_case *c, const tr_case_query *q, int as, FILE *out);
 tr_status tr_case_write_evidence(tr_case *c, const tr_case_query *q, int as, FILE *out);
+/* Every problem said about each file of evidence when the case last read
+ * it (damage, limits hit, why it was skipped), in path order. */
+tr_status tr_case_write_problems(tr_case *c, const tr_case_query *q, int as, FILE *out);
 
 /* ---------------------------------------------------------------- allocation */
 

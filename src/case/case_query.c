@@ -2,7 +2,8 @@
  * case_query.c — the questions a responder asks of a case (`traccia case`):
  * the summary, the hosts with their first trace, last activity and dwell
  * time, the merged timeline, the evidence inventory; as text, JSON, JSON
- * lines or CSV (tr_case_write_* in traccia.h).
+ * lines or CSV (tr_case_write_* in traccia.h); and the problems met reading
+ * the evidence.
  *
  * First trace, honestly (docs/CASE.md): a host's first trace is its
  * earliest timed finding that counts as a trace — one at or above the
@@ -933,4 +934,59 @@ tr_status tr_case_write_evidence(tr_case *c, const tr_case_query *q, int as, FIL
             rc = flush_buf(&b, out);
     }
     return finish_rows(c, st, step, rc, &b, as, rows, "file(s)", out);
+}
+
+/* ---------------------------------------------------------------- problems */
+
+tr_status tr_case_write_problems(tr_case *c, const tr_case_query *q, int as, FILE *out)
+{
+    (void)q;
+    sqlite3_stmt *st;
+    /* what was said when each file was last read */
+    tr_status rc = prepare(c,
+                           "SELECT e.path, p.severity, p.kind, p.location, p.reason, p.run FROM problems p "
+                           "JOIN evidence e ON e.id = p.evidence WHERE p.run = e.last_run ORDER BY e.path, p.id",
+                           &st);
+    if (rc != TR_OK)
+        return rc;
+    tr_strbuf b;
+    tr_strbuf_init(&b);
+    if (as == TR_CASE_JSON)
+        tr_strbuf_puts(&b, "{\"problems\":[");
+    else if (as == TR_CASE_CSV)
+        tr_strbuf_puts(&b, "path,severity,kind,location,reason,run\n");
+    size_t rows = 0;
+    int step;
+    while (rc == TR_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cols[5];
+        for (int i = 0; i < 5; i++)
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        long long run = sqlite3_column_int64(st, 5);
+        if (as == TR_CASE_JSON || as == TR_CASE_JSONL) {
+            if (as == TR_CASE_JSON && rows)
+                tr_strbuf_putc(&b, ',');
+            static const char *const keys[] = {"{\"path\":", ",\"severity\":", ",\"kind\":", ",\"where\":",
+                                               ",\"reason\":"};
+            for (int i = 0; i < 5; i++) {
+                tr_strbuf_puts(&b, keys[i]);
+                tr_strbuf_json_string(&b, cols[i]);
+            }
+            tr_strbuf_printf(&b, ",\"run\":%lld}", run);
+            if (as == TR_CASE_JSONL)
+                tr_strbuf_putc(&b, '\n');
+        } else if (as == TR_CASE_CSV) {
+            for (int i = 0; i < 5; i++) {
+                csv_cell(&b, cols[i]);
+                tr_strbuf_putc(&b, ',');
+            }
+            tr_strbuf_printf(&b, "%lld\n", run);
+        } else {
+            tr_strbuf_printf(&b, "%s: %s: %s%s%s\n", cols[0], cols[1], cols[3] ? cols[3] : "",
+                             cols[3] && *cols[3] ? ": " : "", cols[4]);
+        }
+        rows++;
+        if (b.len > (1u << 16))
+            rc = flush_buf(&b, out);
+    }
+    return finish_rows(c, st, step, rc, &b, as, rows, "problem(s) with the evidence, as last read", out);
 }
