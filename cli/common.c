@@ -226,11 +226,13 @@ void cli_diag_flush_evidence(cli_diag_opts *o, const char *named)
     if (o->verbose || !o->ev_hidden || o->quiet)
         return;
     uint64_t files = o->ev_files - o->ev_files_shown;
-    fprintf(stderr,
-            "traccia: warning: %llu more problem%s with the evidence not shown (%llu more file%s); "
-            "%s, -v shows each%s\n",
-            (unsigned long long)o->ev_hidden, o->ev_hidden == 1 ? "" : "s", (unsigned long long)files,
-            files == 1 ? "" : "s", named, o->report ? ", the run report lists them" : "");
+    char in[64] = "in the files above";
+    if (files)
+        snprintf(in, sizeof in, "in %llu more file%s and those above", (unsigned long long)files,
+                 files == 1 ? "" : "s");
+    fprintf(stderr, "traccia: warning: %llu more problem%s with the evidence not shown, %s; %s, -v shows each%s\n",
+            (unsigned long long)o->ev_hidden, o->ev_hidden == 1 ? "" : "s", in, named,
+            o->report ? ", the run report lists them" : "");
     o->printed++;
     o->ev_hidden = 0;
 }

@@ -11,6 +11,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int tr_test_failed_checks;
@@ -315,6 +316,34 @@ void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path
     closedir(d);
 }
 
+void cli_run(cli_result *r, const char *args)
+{
+    char cmd[8192], out[600], err[600];
+    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
+    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", test_bin(), args, out, err);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    size_t n;
+    r->out = read_all(out, &n);
+    r->err = read_all(err, &n);
+}
+
+void cli_result_free(cli_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
 char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -457,6 +486,7 @@ int main(int argc, char **argv)
     suite_examples_evtx();
     suite_ioc();
     suite_cli();
+    suite_first_contact();
     if (list_only)
         return 0;
     if (nonly && n_pass + n_fail + n_skip == 0) {

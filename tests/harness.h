@@ -145,6 +145,19 @@ const char *shared_dir(void);
  * suffix, recursively (entries starting with '.' are skipped). */
 void walk_files(const char *dir, const char *suffix, void (*fn)(const char *path, void *ctx), void *ctx);
 
+/* What `traccia ARGS` did: its exit status, standard output and error. */
+typedef struct cli_result {
+    int status;
+    char *out;
+    char *err;
+} cli_result;
+/* Runs the command under test with args (a shell-quoted string), stdin
+ * from /dev/null, capturing both streams. */
+void cli_run(cli_result *r, const char *args);
+void cli_result_free(cli_result *r);
+/* Lines in s. */
+size_t count_lines(const char *s);
+
 /* Reads a whole file into a malloc'd buffer; NULL on failure. */
 char *read_all(const char *path, size_t *len);
 
@@ -189,5 +202,6 @@ void suite_rule_pack(void);
 void suite_examples_evtx(void);
 void suite_ioc(void);
 void suite_exchange_report(void);
+void suite_first_contact(void);
 
 #endif

@@ -179,6 +179,17 @@ static void case_schema(void)
     sqlite3_close(h);
     CHECK_INT(tr_case_open(&c, other, 1, err, sizeof err), TR_ERR_FORMAT);
     CHECK_CONTAINS(err, "not a traccia case");
+    /* a case of version 1 (no problems table) is brought to 2 when opened */
+    CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h, "DROP TABLE problems; UPDATE meta SET value='1' WHERE key='schema_version'", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_INT(tr_case_open(&c, db, 0, err, sizeof err), TR_OK);
+    tr_case_close(c);
+    CHECK_INT(query_int(db, "SELECT value FROM meta WHERE key='schema_version'"), 2);
+    CHECK_INT(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name='problems'"), 1);
+    CHECK(integrity_ok(db));
     CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
     CHECK_INT(sqlite3_exec(h, "UPDATE meta SET value='99' WHERE key='schema_version'", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);

@@ -6,74 +6,47 @@
 #include "harness.h"
 
 #include <stdlib.h>
-#include <sys/wait.h>
 
-
-typedef struct run_result {
-    int status;
-    char *out;
-    char *err;
-} run_result;
-
-/* Runs `traccia ARGS` (a shell-quoted string), capturing stdout/stderr. */
-static void run(run_result *r, const char *args)
-{
-    char cmd[2048], out[600], err[600];
-    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
-    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", test_bin(), args, out, err);
-    int st = system(cmd);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    size_t n;
-    r->out = read_all(out, &n);
-    r->err = read_all(err, &n);
-}
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
 
 static void usage_and_help(void)
 {
-    run_result r;
-    run(&r, "");
+    cli_result r;
+    cli_run(&r, "");
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "usage: traccia");
-    run_free(&r);
-    run(&r, "frobnicate");
+    cli_result_free(&r);
+    cli_run(&r, "frobnicate");
     CHECK_INT(r.status, 1);
     CHECK_CONTAINS(r.err, "unknown command");
-    run_free(&r);
-    run(&r, "--help");
+    cli_result_free(&r);
+    cli_run(&r, "--help");
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "exit status");
-    run_free(&r);
+    cli_result_free(&r);
     const char *cmds[] = {"hunt", "dump"};
     for (int i = 0; i < 2; i++) {
         char a[64];
         snprintf(a, sizeof a, "%s --help", cmds[i]);
-        run(&r, a);
+        cli_run(&r, a);
         CHECK_INT(r.status, 0);
         CHECK_CONTAINS(r.out, "usage: traccia");
         CHECK_CONTAINS(r.out, "exit status");
-        run_free(&r);
+        cli_result_free(&r);
         snprintf(a, sizeof a, "%s --no-such-option x", cmds[i]);
-        run(&r, a);
+        cli_run(&r, a);
         CHECK_INT(r.status, 1);
         CHECK_CONTAINS(r.err, "unknown option");
-        run_free(&r);
+        cli_result_free(&r);
         snprintf(a, sizeof a, "%s", cmds[i]);
-        run(&r, a);
+        cli_run(&r, a);
         CHECK_INT(r.status, 1);
         CHECK_CONTAINS(r.err, "no PATH");
-        run_free(&r);
+        cli_result_free(&r);
     }
-    run(&r, "version");
+    cli_run(&r, "version");
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "traccia " TR_VERSION_STRING);
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 static void hunt_reports_and_counts(void)
@@ -87,8 +60,8 @@ static void hunt_reports_and_counts(void)
     write_text("ev/notes.txt", "not evidence\n");
     char args[700];
     snprintf(args, sizeof args, "hunt %s/ev", test_tmpdir());
-    run_result r;
-    run(&r, args);
+    cli_result r;
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "files read:       2 (json 2)");
     CHECK_CONTAINS(r.out, "files damaged:    1");
@@ -102,40 +75,40 @@ static void hunt_reports_and_counts(void)
                           "(record began on line 2); record skipped");
     CHECK(strstr(r.err, "\r") == NULL && strstr(r.err, "\x1b[") == NULL); /* no progress/colour when not a tty */
     CHECK(strstr(r.err, "notes.txt") == NULL);                          /* notes only with -v */
-    run_free(&r);
+    cli_result_free(&r);
 
     snprintf(args, sizeof args, "hunt -v %s/ev", test_tmpdir());
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_CONTAINS(r.err, "notes.txt: format not recognised, skipped");
-    run_free(&r);
+    cli_result_free(&r);
 
     snprintf(args, sizeof args, "hunt -q %s/ev", test_tmpdir());
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "corrupt.json"); /* errors still shown */
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 static void no_input_is_status_2(void)
 {
-    run_result r;
-    run(&r, "hunt /nonexistent/evidence");
+    cli_result r;
+    cli_run(&r, "hunt /nonexistent/evidence");
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "/nonexistent/evidence");
-    run_free(&r);
+    cli_result_free(&r);
     write_text("only.txt", "nothing to read\n");
     char args[700];
     snprintf(args, sizeof args, "hunt %s/only.txt", test_tmpdir());
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 2);
-    run_free(&r);
+    cli_result_free(&r);
     /* one missing path among readable ones: the hunt ran */
     write_text("one.json", "{\"a\":1}\n");
     snprintf(args, sizeof args, "hunt /nonexistent %s/one.json", test_tmpdir());
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "paths missing:    1");
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 static void dump_is_json_lines(void)
@@ -143,30 +116,21 @@ static void dump_is_json_lines(void)
     write_text("d.json", "[{\"Event\":{\"EventData\":{\"Cmd\":\"a \\\"b\\\" \\\\c\"}}},{\"x\":[1,\"two\",null]}]");
     char args[700];
     snprintf(args, sizeof args, "dump --aliases %s/d.json", test_tmpdir());
-    run_result r;
-    run(&r, args);
+    cli_result r;
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "\"fields\":{\"Event.EventData.Cmd\":\"a \\\"b\\\" \\\\c\"},\"aliases\":{\"Cmd\":\"Event.EventData.Cmd\"}}\n");
     CHECK_CONTAINS(r.out, "\"fields\":{\"x\":[1,\"two\",null]},\"aliases\":{}}\n");
     CHECK_INT(strlen(r.err), 0);
     /* the dump of a dump reads back: every line is a JSON object */
     const char *p = write_file("again.json", r.out, strlen(r.out));
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "dump %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "\"fields\":{\"time\":null,\"source.path\":");
     CHECK_INT(strlen(r.err), 0);
-    run_free(&r);
-}
-
-
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += *s == '\n';
-    return n;
+    cli_result_free(&r);
 }
 
 /* dump --xml and --recover, hunt --recover, on the crafted log of the fuzz
@@ -179,9 +143,9 @@ static void dump_xml_and_recover(void)
     if (!log)
         return;
     char args[800];
-    run_result r;
+    cli_result r;
     snprintf(args, sizeof args, "dump --xml fuzz/seeds/crafted.evtx");
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_INT(count_lines(r.out), 3);
     CHECK(strncmp(r.out, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>", 77) == 0);
@@ -190,7 +154,7 @@ static void dump_xml_and_recover(void)
     CHECK_CONTAINS(r.out, "</EventData></Event>\n<Event xmlns=");
     CHECK(strstr(r.out, "recovered") == NULL);
     CHECK_INT(strlen(r.err), 0);
-    run_free(&r);
+    cli_result_free(&r);
     /* record 3 dropped: the chunk's free-space offset moved onto it */
     size_t r3 = 0;
     for (size_t i = 4096 + 512; i + 16 < len && !r3; i++)
@@ -201,77 +165,77 @@ static void dump_xml_and_recover(void)
     memcpy(log + 4096 + 48, &free_off, 4); /* little-endian host */
     const char *p = write_file("slack.evtx", log, len);
     snprintf(args, sizeof args, "dump -q %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_INT(count_lines(r.out), 2);
     CHECK(strstr(r.out, "\"recovered\"") == NULL);
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "dump -q --recover %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_INT(count_lines(r.out), 3);
     char want[128];
     snprintf(want, sizeof want, "\"record\":3,\"offset\":%zu,\"recovered\":true}", r3);
     CHECK_CONTAINS(r.out, want);
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "dump -q --xml --recover %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(count_lines(r.out), 3);
     snprintf(want, sizeof want, "\n<!-- recovered: offset 0x%zx --><Event xmlns=", r3);
     CHECK_CONTAINS(r.out, want);
     CHECK_CONTAINS(r.out, "<EventRecordID>3</EventRecordID>");
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "hunt -q --recover %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "events:           3\n");
     CHECK_CONTAINS(r.out, "recovered:        1 (");
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "hunt -q %s", p);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_CONTAINS(r.out, "events:           2\n");
     CHECK(strstr(r.out, "recovered:") == NULL);
-    run_free(&r);
+    cli_result_free(&r);
     /* --xml on JSON input: the events as JSON lines, as without it */
     write_text("e.json", "{\"Event\":{\"System\":{\"EventID\":4688}}}\n");
     snprintf(args, sizeof args, "dump --xml %s/e.json", test_tmpdir());
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "\"fields\":{\"Event.System.EventID\":4688}}\n");
-    run_free(&r);
+    cli_result_free(&r);
     /* documented */
-    run(&r, "dump --help");
+    cli_run(&r, "dump --help");
     CHECK_CONTAINS(r.out, "--xml");
     CHECK_CONTAINS(r.out, "--recover");
-    run_free(&r);
-    run(&r, "hunt --help");
+    cli_result_free(&r);
+    cli_run(&r, "hunt --help");
     CHECK_CONTAINS(r.out, "--recover");
-    run_free(&r);
+    cli_result_free(&r);
     free(log);
 }
 
 static void examples_hunt(void)
 {
-    run_result r;
-    run(&r, "hunt examples");
+    cli_result r;
+    cli_run(&r, "hunt examples");
     if (r.status == 2 && strstr(r.err, "examples")) {
         tr_test_skip("examples/ not found (run from the repository root)");
-        run_free(&r);
+        cli_result_free(&r);
         return;
     }
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "records skipped:  0");
     CHECK(strstr(r.out, "events:           0\n") == NULL);
-    run_free(&r);
+    cli_result_free(&r);
     /* the built-in pack finds the intruder of the Exchange case: the web
      * shell, the theft of mail, the first trace two years before */
-    run(&r, "hunt examples/exchange-intrusion");
+    cli_run(&r, "hunt examples/exchange-intrusion");
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "China Chopper Style Web Shell Command Wrapper");
     CHECK_CONTAINS(r.out, "Exchange Mailbox Export");
     CHECK_CONTAINS(r.out, "first detection:  2019-04-17");
     CHECK_CONTAINS(r.out, "files read:       27 (json 22, evtx 5)");
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 /* A small case for the findings tests: two rules (medium and high) over
@@ -329,8 +293,8 @@ static void hunt_findings_formats(void)
     char args[2048], cmd[4096];
     snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules --jsonl %s/hc/out.jsonl --csv %s/hc/out.csv %s/hc/ev",
              d, d, d, d);
-    run_result r;
-    run(&r, args);
+    cli_result r;
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "detections:       4 (high 2, medium 2)");
     CHECK_CONTAINS(r.out, "files damaged:    1");     /* the corrupt file: reported, counted */
@@ -339,7 +303,7 @@ static void hunt_findings_formats(void)
     CHECK_CONTAINS(r.out, "last detection:   2021-03-02T07:02:00.0000000Z");
     CHECK_CONTAINS(r.out, "EXCH01");
     CHECK(strstr(r.err, "\r") == NULL && strstr(r.out, "\x1b[") == NULL); /* not a terminal: no bar, no colour */
-    run_free(&r);
+    cli_result_free(&r);
     /* every line parses and carries the documented keys */
     snprintf(cmd, sizeof cmd,
              "jq -e -s 'length == 4 and all(.[]; has(\"time\") and (.rule|has(\"id\") and has(\"title\") and "
@@ -365,20 +329,20 @@ static void hunt_findings_formats(void)
     for (int j = 1; j <= 4; j += 3) {
         snprintf(args, sizeof args, "hunt -j %d --no-builtin --rules %s/hc/rules --jsonl %s/hc/out%d.jsonl %s/hc/ev", j,
                  d, d, j, d);
-        run(&r, args);
+        cli_run(&r, args);
         CHECK_INT(r.status, 0);
-        run_free(&r);
+        cli_result_free(&r);
     }
     snprintf(cmd, sizeof cmd, "cmp -s %s/hc/out1.jsonl %s/hc/out4.jsonl && cmp -s %s/hc/out1.jsonl %s/hc/out.jsonl", d,
              d, d, d);
     CHECK_INT(system(cmd), 0);
     /* standard output: findings only; the summary moves to standard error */
     snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules --jsonl - %s/hc/ev", d, d);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK(r.out && r.out[0] == '{' && strstr(r.out, "hunt summary") == NULL);
     CHECK_CONTAINS(r.err, "hunt summary");
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 static void hunt_filters(void)
@@ -401,20 +365,20 @@ static void hunt_filters(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[1024];
         snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules %s %s/hc/ev", d, cases[i].opts, d);
-        run_result r;
-        run(&r, args);
+        cli_result r;
+        cli_run(&r, args);
         CHECK_INT(r.status, 0);
         CHECK_CONTAINS(r.out, cases[i].want);
-        run_free(&r);
+        cli_result_free(&r);
     }
     static const char *const bad[] = {"--min-level severe", "--from yesterday", "-j 0", "--jsonl"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char args[1024];
         snprintf(args, sizeof args, "hunt --no-builtin %s %s/hc/ev", bad[i], d);
-        run_result r;
-        run(&r, args);
+        cli_result r;
+        cli_run(&r, args);
         CHECK_INT(r.status, 1);
-        run_free(&r);
+        cli_result_free(&r);
     }
 }
 
@@ -429,13 +393,13 @@ static void hunt_with_indicators(void)
     snprintf(args, sizeof args,
              "hunt --no-builtin --rules %s/hc/rules --ioc %s/hc/iocs.txt --stix-out %s/hc/s.json --jsonl %s/hc/i.jsonl %s/hc/ev",
              d, d, d, d, d);
-    run_result r;
-    run(&r, args);
+    cli_result r;
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "indicators:       2 loaded, 0 rejected");
     CHECK_CONTAINS(r.out, "indicators sighted: 1");
     CHECK_CONTAINS(r.out, "whoami.exe");
-    run_free(&r);
+    cli_result_free(&r);
     /* three events run whoami.exe: three sightings, as JSON lines of kind "indicator" */
     snprintf(cmd, sizeof cmd,
              "test \"$(jq -s '[.[] | select(.rule.kind == \"indicator\")] | length' %s/hc/i.jsonl)\" = 3", d);
@@ -447,9 +411,9 @@ static void hunt_with_indicators(void)
              d);
     CHECK_INT(system(cmd), 0);
     snprintf(args, sizeof args, "hunt --stix-out x.json %s/hc/ev", d);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 1); /* --stix-out without --ioc */
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 static void rules_check_and_list(void)
@@ -459,33 +423,33 @@ static void rules_check_and_list(void)
                                          "    sel:\n        Image|nosuchmodifier: x\n    condition: sel\n");
     const char *d = test_tmpdir();
     char args[1024];
-    run_result r;
+    cli_result r;
     snprintf(args, sizeof args, "rules check --no-builtin %s/hc/rules", d);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "rules loaded:      2");
     CHECK_CONTAINS(r.out, "rules not loaded:  0");
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "rules check --no-builtin %s/hc/rules %s/hc/badrules", d, d);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 2);
     CHECK_CONTAINS(r.err, "broken.yml: line 5: rule 'Broken' not loaded: unknown modifier 'nosuchmodifier'");
     CHECK_CONTAINS(r.out, "rules not loaded:  1");
-    run_free(&r);
+    cli_result_free(&r);
     snprintf(args, sizeof args, "rules list --no-builtin %s/hc/rules", d);
-    run(&r, args);
+    cli_run(&r, args);
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "5e1d7a0c-3b8e-4d62-9a1f-0c2b7e9d4a11\thigh\ttest\twindows/process_creation/-\t"
                           "Whoami From a Web Server\tattack.discovery,attack.t1033");
-    run_free(&r);
-    run(&r, "rules list");
+    cli_result_free(&r);
+    cli_run(&r, "rules list");
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "China Chopper"); /* the built-in pack */
-    run_free(&r);
-    run(&r, "rules --help");
+    cli_result_free(&r);
+    cli_run(&r, "rules --help");
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.out, "usage: traccia rules");
-    run_free(&r);
+    cli_result_free(&r);
 }
 
 void suite_cli(void)
