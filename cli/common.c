@@ -302,8 +302,10 @@ int cli_write_run_report(cli_diag_opts *o, const char *path, int status)
 {
     if (!o->report || !path)
         return status;
-    if (tr_run_report_write(o->report, path, status, cli_exit_meaning(status)) != TR_OK) {
-        fprintf(stderr, "traccia: error: %s: writing the run report failed: %s\n", path, strerror(errno));
+    tr_status st = tr_run_report_write(o->report, path, status, cli_exit_meaning(status));
+    if (st != TR_OK) {
+        fprintf(stderr, "traccia: error: %s: writing the run report failed: %s\n", path,
+                st == TR_ERR_IO ? strerror(errno) : tr_strerror(st));
         return status == TR_EXIT_OK ? TR_EXIT_NO_INPUT : status;
     }
     return status;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../src/ioc/ioc_json.h"
+#include "../src/output/run_report.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -502,6 +503,67 @@ static void case_records_every_problem(void)
     cli_result_free(&r);
 }
 
+/* Every allocation of a run report may fail: the report is then not
+ * written (no file), or written whole. */
+static void run_report_under_allocation_faults(void)
+{
+    tr_ruleset *rs = NULL;
+    tr_ruleset_options ro = {NULL, NULL};
+    CHECK_INT(tr_ruleset_create(&rs, &ro), TR_OK);
+    if (!rs)
+        return;
+    CHECK_INT(tr_ruleset_add_builtin_rules(rs), TR_OK);
+    CHECK_INT(tr_ruleset_compile(rs), TR_OK);
+    char path[700];
+    snprintf(path, sizeof path, "%s/faults.json", test_tmpdir());
+    char *argv[] = {"hunt", "--run-report", path, "/evidence"};
+    int written = 0, failed = 0;
+    for (long n = 1; n < 10000; n++) {
+        unlink(path);
+        alloc_fail_start(n);
+        tr_run_report *r = NULL;
+        tr_status st = tr_run_report_create(&r, "hunt", 4, argv);
+        if (st == TR_OK) {
+            for (int k = 0; k < 40; k++) {
+                tr_diag d = {TR_SEV_ERROR, "/evidence/a.evtx", "offset 0x1000", "chunk truncated: a reason long "
+                             "enough that the buffers have to grow more than once along the way",
+                             k % 2 ? TR_DIAG_EVIDENCE : TR_DIAG_RULE_FAILED, NULL, NULL};
+                tr_run_report_diag(r, &d);
+            }
+            tr_hunt_file f = {.path = "/evidence/a.evtx", .size = 4096, .status = TR_HUNT_FILE_DAMAGED,
+                              .why = "chunk truncated", .format = "evtx", .events = 3,
+                              .first = TR_TIME_NONE, .last = TR_TIME_NONE};
+            tr_run_report_file(r, &f, 20);
+            tr_run_report_rules(r, rs);
+            st = tr_run_report_write(r, path, 0, "the job ran on readable input");
+        }
+        tr_run_report_destroy(r);
+        long made = alloc_fail_stop();
+        struct stat sb;
+        if (st == TR_OK) {
+            written++;
+            size_t len;
+            char *text = read_all(path, &len);
+            json_doc doc;
+            json_doc_init(&doc);
+            CHECK(text && json_parse(&doc, text, len, 1u << 20) == TR_OK);
+            const json_node *probs = json_get(&doc, json_root(&doc), "problems");
+            CHECK(probs && probs->count == 40);
+            json_doc_free(&doc);
+            free(text);
+        } else {
+            failed++;
+            CHECK_INT(st, TR_ERR_NOMEM);
+            CHECK(stat(path, &sb) != 0); /* nothing that looks like a report */
+        }
+        if (made < n) /* no allocation failed: every site was reached */
+            break;
+    }
+    CHECK(written >= 1);
+    CHECK(failed >= 5);
+    tr_ruleset_destroy(rs);
+}
+
 void suite_first_contact(void)
 {
     RUN(full_sigmahq_hunt_is_brief);
@@ -509,4 +571,5 @@ void suite_first_contact(void)
     RUN(other_commands_keep_the_discipline);
     RUN(run_report_whole_or_absent);
     RUN(case_records_every_problem);
+    RUN(run_report_under_allocation_faults);
 }

@@ -294,6 +294,7 @@ static int copy_spool(FILE *out, spool *s)
     return bad ? -1 : 0;
 }
 
+/* 0, or -1 when writing failed, -2 when out of memory. */
 static int write_doc(tr_run_report *r, FILE *out, int exit_status, const char *exit_meaning)
 {
     char finished[32];
@@ -314,7 +315,9 @@ static int write_doc(tr_run_report *r, FILE *out, int exit_status, const char *e
         tr_strbuf_append(b, r->totals.data, r->totals.len);
         tr_strbuf_putc(b, '}');
     }
-    if (tr_strbuf_failed(b) || fwrite(b->data, 1, b->len, out) != b->len)
+    if (tr_strbuf_failed(b))
+        return -2;
+    if (fwrite(b->data, 1, b->len, out) != b->len)
         return -1;
     tr_strbuf_clear(b);
     if (r->rules.len) {
@@ -345,8 +348,10 @@ tr_status tr_run_report_write(tr_run_report *r, const char *path, int exit_statu
     }
     if (r->nomem)
         return TR_ERR_NOMEM;
-    if (strcmp(path, "-") == 0)
-        return write_doc(r, stdout, exit_status, exit_meaning) == 0 && fflush(stdout) == 0 ? TR_OK : TR_ERR_IO;
+    if (strcmp(path, "-") == 0) {
+        int w = write_doc(r, stdout, exit_status, exit_meaning);
+        return w == -2 ? TR_ERR_NOMEM : w == 0 && fflush(stdout) == 0 ? TR_OK : TR_ERR_IO;
+    }
     size_t n = strlen(path) + 32;
     char *tmp = tr_malloc(n);
     if (!tmp)
@@ -375,5 +380,5 @@ tr_status tr_run_report_write(tr_run_report *r, const char *path, int exit_statu
         unlink(tmp);
     tr_free(tmp);
     errno = saved;
-    return bad ? TR_ERR_IO : TR_OK;
+    return bad == -2 ? TR_ERR_NOMEM : bad ? TR_ERR_IO : TR_OK;
 }
