@@ -52,8 +52,10 @@ typedef struct cli_diag_opts {
     unsigned long printed;      /* lines written to stderr */
     tr_run_report *report;      /* every diagnostic noted there too; may be NULL */
     uint64_t seen[TR_DIAG_KINDS], shown[TR_DIAG_KINDS], hidden[TR_DIAG_KINDS];
-    cli_group *groups;
+    cli_group *groups;          /* rules that will not run, by cause */
     size_t ngroups;
+    cli_group *failed;          /* rules that did not load, by reason */
+    size_t nfailed;
     /* the evidence's problems, in file order */
     char *last_path;
     uint64_t ev_files, ev_files_shown, ev_problems, ev_hidden;

@@ -37,30 +37,29 @@ static void print_line(cli_diag_opts *o, const tr_diag *d)
 
 static char *copy(const char *s) { return strdup(s ? s : ""); }
 
-/* Counts a rule that will not run under its cause and item. */
-static void group_not_run(cli_diag_opts *o, const tr_diag *d)
+/* Counts one more under cause and item in a table of groups. */
+static void group_add(cli_group **groups, size_t *ngroups, const char *cause, const char *item)
 {
-    const char *cause = d->cause ? d->cause : "cannot run";
     cli_group *g = NULL;
-    for (size_t i = 0; i < o->ngroups && !g; i++)
-        if (strcmp(o->groups[i].cause, cause) == 0)
-            g = &o->groups[i];
+    for (size_t i = 0; i < *ngroups && !g; i++)
+        if (strcmp((*groups)[i].cause, cause) == 0)
+            g = &(*groups)[i];
     if (!g) {
-        cli_group *ng = realloc(o->groups, (o->ngroups + 1) * sizeof *ng);
+        cli_group *ng = realloc(*groups, (*ngroups + 1) * sizeof *ng);
         if (!ng)
             return;
-        o->groups = ng;
-        g = &ng[o->ngroups];
+        *groups = ng;
+        g = &ng[*ngroups];
         memset(g, 0, sizeof *g);
         if (!(g->cause = copy(cause)))
             return;
-        o->ngroups++;
+        (*ngroups)++;
     }
     g->n++;
-    if (!d->item)
+    if (!item)
         return;
     for (size_t i = 0; i < g->nitems; i++)
-        if (strcmp(g->items[i].name, d->item) == 0) {
+        if (strcmp(g->items[i].name, item) == 0) {
             g->items[i].n++;
             return;
         }
@@ -68,8 +67,30 @@ static void group_not_run(cli_diag_opts *o, const tr_diag *d)
     if (!ni)
         return;
     g->items = ni;
-    if ((ni[g->nitems].name = copy(d->item)) != NULL)
+    if ((ni[g->nitems].name = copy(item)) != NULL)
         ni[g->nitems++].n = 1;
+}
+
+/* A rule that did not load, grouped by its reason's words before the
+ * first quote or digit ("unknown modifier"), the first quoted word its
+ * item ("nosuchmodifier") when it has a letter. */
+static void group_failed(cli_diag_opts *o, const tr_diag *d)
+{
+    const char *why = d->cause ? d->cause : d->reason;
+    size_t n = strcspn(why, "'\"0123456789");
+    while (n && (why[n - 1] == ' ' || why[n - 1] == ':' || why[n - 1] == ','))
+        n--;
+    char cause[128], item[128];
+    snprintf(cause, sizeof cause, "%.*s", (int)(n ? n : strlen(why)), why);
+    const char *q = strchr(why, '\'');
+    const char *e = q ? strchr(q + 1, '\'') : NULL;
+    bool named = false;
+    if (e) {
+        snprintf(item, sizeof item, "%.*s", (int)(e - q - 1), q + 1);
+        for (const char *c = item; *c && !named; c++)
+            named = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z');
+    }
+    group_add(&o->failed, &o->nfailed, cause, named ? item : NULL);
 }
 
 /* A problem with a file of evidence: the first of each file is shown for
@@ -124,7 +145,9 @@ void cli_print_diag(void *user, const tr_diag *d)
             o->skipped[o->nskipped++] = p;
     }
     if (kind == TR_DIAG_RULE_NOT_RUN)
-        group_not_run(o, d);
+        group_add(&o->groups, &o->ngroups, d->cause ? d->cause : "cannot run", d->item);
+    if (kind == TR_DIAG_RULE_FAILED && d->severity == TR_SEV_ERROR)
+        group_failed(o, d);
     if (o->verbose) {
         print_line(o, d);
         return;
@@ -169,24 +192,35 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-void cli_print_not_run(cli_diag_opts *o, FILE *out, const char *prefix, const char *lister)
+/* One line per group: "<prefix><n> <one|many> <cause>: item n, item n…" */
+static void print_groups(cli_group *groups, size_t ngroups, FILE *out, const char *prefix, const char *one,
+                         const char *many, const char *lister, unsigned long *printed)
 {
-    for (size_t i = 0; i < o->ngroups; i++) {
-        cli_group *g = &o->groups[i];
+    for (size_t i = 0; i < ngroups; i++) {
+        cli_group *g = &groups[i];
         if (!g->n)
             continue;
         qsort(g->items, g->nitems, sizeof *g->items, by_count);
-        fprintf(out, "%s%llu rule%s %s", prefix, (unsigned long long)g->n, g->n == 1 ? "" : "s", g->cause);
+        fprintf(out, "%s%llu %s %s", prefix, (unsigned long long)g->n, g->n == 1 ? one : many, g->cause);
         for (size_t k = 0; k < g->nitems && k < CLI_GROUP_ITEMS; k++)
             fprintf(out, "%s%s %llu", k ? ", " : ": ", g->items[k].name, (unsigned long long)g->items[k].n);
         if (g->nitems > CLI_GROUP_ITEMS)
             fprintf(out, ", and %zu more", g->nitems - CLI_GROUP_ITEMS);
         if (lister)
-            fprintf(out, "; %s lists them", lister);
+            fprintf(out, "; %s", lister);
         fputc('\n', out);
         if (out == stderr)
-            o->printed++;
+            (*printed)++;
+        g->n = 0; /* said once */
     }
+}
+
+void cli_print_not_run(cli_diag_opts *o, FILE *out, const char *prefix, const char *lister)
+{
+    char tail[200];
+    if (lister)
+        snprintf(tail, sizeof tail, "%s lists them", lister);
+    print_groups(o->groups, o->ngroups, out, prefix, "rule", "rules", lister ? tail : NULL, &o->printed);
 }
 
 void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
@@ -195,8 +229,6 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
         return;
     if (!o->quiet) {
         cli_print_not_run(o, stderr, "traccia: note: ", lister);
-        for (size_t i = 0; i < o->ngroups; i++)
-            o->groups[i].n = 0; /* said once */
         if (o->hidden[TR_DIAG_RULE_NOTE]) {
             fprintf(stderr, "traccia: warning: %llu more remark%s on rules not shown; %s lists them\n",
                     (unsigned long long)o->hidden[TR_DIAG_RULE_NOTE], o->hidden[TR_DIAG_RULE_NOTE] == 1 ? "" : "s",
@@ -205,13 +237,15 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
             o->hidden[TR_DIAG_RULE_NOTE] = 0;
         }
     }
-    if (o->hidden[TR_DIAG_RULE_FAILED]) {
-        fprintf(stderr, "traccia: error: %llu more rule%s or rule file%s not loaded; %s names each\n",
-                (unsigned long long)o->hidden[TR_DIAG_RULE_FAILED], o->hidden[TR_DIAG_RULE_FAILED] == 1 ? "" : "s",
-                o->hidden[TR_DIAG_RULE_FAILED] == 1 ? "" : "s", lister);
-        o->printed++;
+    if (o->hidden[TR_DIAG_RULE_FAILED]) { /* past the first few: every one, by reason */
+        char tail[200];
+        snprintf(tail, sizeof tail, "%s names each", lister);
+        print_groups(o->failed, o->nfailed, stderr, "traccia: error: ", "rule not loaded:", "rules not loaded:", tail,
+                     &o->printed);
         o->hidden[TR_DIAG_RULE_FAILED] = 0;
     }
+    for (size_t i = 0; i < o->nfailed; i++)
+        o->failed[i].n = 0;
     if (o->hidden[TR_DIAG_INDICATOR]) {
         fprintf(stderr, "traccia: error: %llu more problem%s with the indicators not shown; "
                         "traccia ioc check names each\n",
@@ -276,6 +310,13 @@ void cli_diag_free(cli_diag_opts *o)
         free(o->groups[i].cause);
     }
     free(o->groups);
+    for (size_t i = 0; i < o->nfailed; i++) {
+        for (size_t k = 0; k < o->failed[i].nitems; k++)
+            free(o->failed[i].items[k].name);
+        free(o->failed[i].items);
+        free(o->failed[i].cause);
+    }
+    free(o->failed);
     for (size_t i = 0; i < o->nnamed; i++) {
         free(o->named[i].path);
         free(o->named[i].first);
@@ -283,8 +324,8 @@ void cli_diag_free(cli_diag_opts *o)
     for (size_t i = 0; i < o->nskipped; i++)
         free(o->skipped[i]);
     free(o->last_path);
-    o->groups = NULL;
-    o->ngroups = o->nnamed = o->nskipped = 0;
+    o->groups = o->failed = NULL;
+    o->ngroups = o->nfailed = o->nnamed = o->nskipped = 0;
     o->last_path = NULL;
 }
 

@@ -482,9 +482,8 @@ int cmd_hunt(int argc, char **argv)
     if (niocs) {
         tr_iocset_options io = {cli_print_diag, &ch.diag};
         tr_status st = tr_iocset_create(&set, &io);
-        for (size_t k = 0; k < niocs && st == TR_OK; k++) {
-            st = tr_iocset_add_path(set, iocs[k]);
-        }
+        for (size_t k = 0; k < niocs && st == TR_OK; k++)
+            st = tr_iocset_add_path(set, iocs[k]); /* a missing file is said through on_diag */
         if (st == TR_OK)
             st = tr_iocset_compile(set);
         if (set && ch.diag.report)

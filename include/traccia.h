@@ -202,9 +202,10 @@ typedef struct tr_diag {
     const char *where;  /* may be "" when the problem concerns the whole file */
     const char *reason;
     tr_diag_kind kind;
-    /* TR_DIAG_RULE_NOT_RUN: the cause in a few words ("need evidence
-     * traccia does not read") and what it concerns ("aws", "category
-     * proxy"); NULL otherwise */
+    /* What to group by. TR_DIAG_RULE_NOT_RUN: the cause in a few words
+     * ("need evidence traccia does not read") and what it concerns ("aws",
+     * "category proxy"). TR_DIAG_RULE_FAILED: the compiler's reason without
+     * the rule's name ("unknown modifier 'x'"), item NULL. NULL otherwise. */
     const char *cause, *item;
 } tr_diag;
 

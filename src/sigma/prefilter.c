@@ -516,7 +516,7 @@ int tr_prefilter_build(tr_ruleset *rs)
         hs_compile_error_t *cerr = NULL;
         if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)t.n, HS_MODE_BLOCK, NULL, &pf->db,
                                  &cerr) != HS_SUCCESS) {
-            tr_ruleset_diag_kind(rs, TR_DIAG_RUN, TR_SEV_WARNING, "", 0,
+            tr_ruleset_diag_kind(rs, TR_DIAG_RUN, NULL, TR_SEV_WARNING, "", 0,
                             "prefilter not built (%s): every rule will be evaluated in full",
                             cerr && cerr->message ? cerr->message : "Vectorscan error");
             hs_free_compile_error(cerr);

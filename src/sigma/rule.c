@@ -1397,8 +1397,9 @@ out:
         return rc;
     rs->stats.failed++;
     if (title_for_diag)
-        tr_ruleset_diag(rs, TR_SEV_ERROR, path, line, "rule '%s' not loaded: %s", title_for_diag, err);
+        tr_ruleset_diag_kind(rs, TR_DIAG_RULE_FAILED, err, TR_SEV_ERROR, path, line, "rule '%s' not loaded: %s",
+                             title_for_diag, err);
     else
-        tr_ruleset_diag(rs, TR_SEV_ERROR, path, line, "rule not loaded: %s", err);
+        tr_ruleset_diag_kind(rs, TR_DIAG_RULE_FAILED, err, TR_SEV_ERROR, path, line, "rule not loaded: %s", err);
     return TR_OK;
 }

@@ -41,14 +41,14 @@ int tr_level_parse(const char *s)
     return -1;
 }
 
-static void ruleset_vdiag(tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path, uint32_t line,
-                          const char *fmt, va_list ap)
+static void ruleset_vdiag(tr_ruleset *rs, tr_diag_kind kind, const char *cause, int severity, const char *path,
+                          uint32_t line, const char *fmt, va_list ap)
 {
     char reason[1024], where[32] = "";
     vsnprintf(reason, sizeof reason, fmt, ap);
     if (line)
         snprintf(where, sizeof where, "line %u", line);
-    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason, kind, NULL, NULL};
+    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason, kind, cause, NULL};
     rs->on_diag(rs->user, &d);
 }
 
@@ -65,18 +65,18 @@ void tr_ruleset_diag(tr_ruleset *rs, int severity, const char *path, uint32_t li
         return;
     va_list ap;
     va_start(ap, fmt);
-    ruleset_vdiag(rs, load_kind(rs, severity), severity, path, line, fmt, ap);
+    ruleset_vdiag(rs, load_kind(rs, severity), NULL, severity, path, line, fmt, ap);
     va_end(ap);
 }
 
-void tr_ruleset_diag_kind(tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path, uint32_t line,
-                          const char *fmt, ...)
+void tr_ruleset_diag_kind(tr_ruleset *rs, tr_diag_kind kind, const char *cause, int severity, const char *path,
+                          uint32_t line, const char *fmt, ...)
 {
     if (!rs->on_diag)
         return;
     va_list ap;
     va_start(ap, fmt);
-    ruleset_vdiag(rs, kind, severity, path, line, fmt, ap);
+    ruleset_vdiag(rs, kind, cause, severity, path, line, fmt, ap);
     va_end(ap);
 }
 
@@ -651,6 +651,7 @@ tr_status tr_ruleset_compile(tr_ruleset *rs)
 {
     if (rs->compiled)
         return TR_ERR_ARG;
+    rs->loading_config = 0; /* what compiling says is about rules */
     int rc;
     if ((rc = resolve_filters(rs)) || (rc = resolve_correlations(rs)) || (rc = tr_logsource_route(rs)))
         return (tr_status)rc;

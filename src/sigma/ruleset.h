@@ -136,9 +136,11 @@ struct tr_ruleset {
  * TR_DIAG_CONFIG while a logsource or placeholder file is read. */
 void tr_ruleset_diag(struct tr_ruleset *rs, int severity, const char *path, uint32_t line,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* The same with its kind given. */
-void tr_ruleset_diag_kind(struct tr_ruleset *rs, tr_diag_kind kind, int severity, const char *path,
-                          uint32_t line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same with its kind given, and the reason in a few words to group by
+ * (tr_diag.cause; may be NULL). */
+void tr_ruleset_diag_kind(struct tr_ruleset *rs, tr_diag_kind kind, const char *cause, int severity,
+                          const char *path, uint32_t line, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 /* Compiles one rule document (collections already merged) and adds it.
  * Failures are reported and counted here. Returns TR_OK or TR_ERR_NOMEM. */
