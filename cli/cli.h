@@ -12,12 +12,26 @@
 
 #include "traccia.h"
 
-/* Exit status, documented in `traccia --help` and man/traccia.1. */
+/* Exit status, documented in `traccia --help`, man/traccia.1 and
+ * docs/OUTPUT.md. */
 enum {
-    TR_EXIT_OK = 0,       /* the run worked (with or without findings) */
-    TR_EXIT_USAGE = 1,    /* bad command line */
-    TR_EXIT_NO_INPUT = 2  /* no input could be read */
+    TR_EXIT_OK = 0,         /* the job ran on readable input (with or without findings) */
+    TR_EXIT_USAGE = 1,      /* bad command line */
+    TR_EXIT_NO_INPUT = 2,   /* nothing could be read, or the job could not be done */
+    TR_EXIT_INCOMPLETE = 3  /* it ran, but not on everything: see cli_evidence_status */
 };
+
+/* The exit status that the evidence read (and what else went wrong) calls
+ * for, with one line on stderr saying why unless it is TR_EXIT_OK:
+ *  2  nothing readable: no file read, or every file read was damaged and
+ *     not one event came out of them (`unchanged`: files a case holds as
+ *     they are count as read);
+ *  3  incomplete: a file damaged, unreadable, of a format with no reader
+ *     yet, a path missing, a rule that did not load, an engine limit hit,
+ *     an output that failed (`other` names it; NULL: none).
+ * Files of an unknown format and empty files are not evidence: they do
+ * not make a run incomplete. */
+int cli_evidence_status(const tr_scan_stats *s, uint64_t unchanged, uint64_t rules_failed, const char *other);
 
 /* How diagnostics are printed (common.c): counted and grouped by default,
  * every one with verbose, only errors with quiet. */

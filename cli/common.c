@@ -335,8 +335,42 @@ const char *cli_exit_meaning(int status)
     case TR_EXIT_OK: return "the job ran on readable input";
     case TR_EXIT_USAGE: return "usage error";
     case TR_EXIT_NO_INPUT: return "nothing could be read, or the job could not be done";
+    case TR_EXIT_INCOMPLETE: return "the job ran, but not on everything (damaged or unreadable input, a limit hit, "
+                                    "a rule not loaded, an output that failed)";
     default: return "unknown";
     }
+}
+
+int cli_evidence_status(const tr_scan_stats *s, uint64_t unchanged, uint64_t rules_failed, const char *other)
+{
+    if (unchanged == 0 && (s->files_read == 0 || (s->events == 0 && s->files_damaged == s->files_read))) {
+        if (s->files_read == 0)
+            fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
+                    (unsigned long long)s->files_seen);
+        else
+            fprintf(stderr, "traccia: no input could be read: every file is damaged and not one event came out "
+                            "of %llu file(s)\n",
+                    (unsigned long long)s->files_read);
+        return TR_EXIT_NO_INPUT;
+    }
+    struct {
+        uint64_t n;
+        const char *what;
+    } why[] = {{s->files_damaged, "damaged"},           {s->skip_io, "unreadable"},
+               {s->skip_unsupported, "with no reader yet"}, {s->paths_missing, "missing (path)"},
+               {rules_failed, "not loaded (rule)"}};
+    char line[512];
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++)
+        if (why[i].n && at < sizeof line)
+            at += (size_t)snprintf(line + at, sizeof line - at, "%s%llu %s", at ? ", " : "",
+                                   (unsigned long long)why[i].n, why[i].what);
+    if (other && at < sizeof line)
+        at += (size_t)snprintf(line + at, sizeof line - at, "%s%s", at ? ", " : "", other);
+    if (!at)
+        return TR_EXIT_OK;
+    fprintf(stderr, "traccia: incomplete (exit status 3): %s\n", line);
+    return TR_EXIT_INCOMPLETE;
 }
 
 int cli_write_run_report(cli_diag_opts *o, const char *path, int status)

@@ -40,7 +40,8 @@ static void dump_usage(FILE *out)
           "  -q, --quiet    report only errors\n"
           "  -h, --help     this help\n"
           "\n"
-          "exit status: 0 the run worked, 1 usage error, 2 no input could be read.\n",
+          "exit status: 0 every file was read, 1 usage error, 2 nothing could be read,\n"
+          "3 some of it could not be (a file damaged, unreadable or missing).\n",
           out);
 }
 
@@ -160,11 +161,8 @@ int cmd_dump(int argc, char **argv)
         fprintf(stderr, "traccia: writing the output failed: %s\n", tr_strerror(u.dump.error));
         rc = TR_EXIT_NO_INPUT;
     }
-    if (rc == TR_EXIT_OK && tr_scan_get_stats(scan)->files_read == 0) {
-        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
-                (unsigned long long)tr_scan_get_stats(scan)->files_seen);
-        rc = TR_EXIT_NO_INPUT;
-    }
+    if (rc == TR_EXIT_OK)
+        rc = cli_evidence_status(tr_scan_get_stats(scan), 0, 0, NULL);
     tr_scan_destroy(scan);
     tr_json_writer_destroy(u.dump.writer);
     cli_diag_free(&u.diag);

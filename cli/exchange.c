@@ -43,8 +43,9 @@ static void exchange_usage(FILE *out)
           "  -q, --quiet          report only errors on standard error\n"
           "  -h, --help           this help\n"
           "\n"
-          "exit status: 0 the assessment ran (whatever it found), 1 usage error,\n"
-          "2 no input could be read.\n",
+          "exit status: 0 the assessment ran on readable input (whatever it found),\n"
+          "1 usage error, 2 nothing could be read, 3 it ran but is incomplete (a file\n"
+          "damaged or unreadable, a rule not loaded, the report not written in full).\n",
           out);
 }
 
@@ -154,10 +155,8 @@ int cmd_exchange(int argc, char **argv)
     }
     if (st != TR_OK)
         fprintf(stderr, "traccia: error: writing the report failed: %s\n", tr_strerror(st));
-    if (s->files_read == 0) {
-        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n", (unsigned long long)s->files_seen);
-        rc = TR_EXIT_NO_INPUT;
-    }
+    rc = cli_evidence_status(s, 0, tr_ruleset_get_stats(rs)->failed,
+                             st != TR_OK || res.write_failed ? "the report not written in full" : NULL);
 done:
     if (have_result && diag.report)
         tr_run_report_hunt(diag.report, &res);

@@ -70,8 +70,11 @@ static void hunt_usage(FILE *out)
           "  -h, --help           this help\n"
           "\n"
           "Colours: on a terminal, unless NO_COLOR is set.\n"
-          "exit status: 0 the hunt ran (with or without detections), 1 usage error,\n"
-          "2 no input could be read.\n",
+          "exit status: 0 the hunt ran on readable input (with or without detections),\n"
+          "1 usage error, 2 nothing could be read (every file missing, unreadable, of\n"
+          "an unknown format, or damaged without one readable event), 3 the hunt ran\n"
+          "but is incomplete (a file damaged or unreadable, a rule not loaded, an\n"
+          "output that failed).\n",
           out);
 }
 
@@ -585,16 +588,11 @@ int cmd_hunt(int argc, char **argv)
         res.write_failed = 1;
     if (res.write_failed)
         fprintf(stderr, "traccia: error: writing the findings failed\n");
-    rc = TR_EXIT_OK;
-    if (st != TR_OK)
-        rc = TR_EXIT_NO_INPUT;
-    else if (res.case_failed)
-        rc = TR_EXIT_NO_INPUT;
-    else if (res.scan.files_read == 0 && res.case_unchanged == 0) {
-        fprintf(stderr, "traccia: no input could be read (%llu file(s) found)\n",
-                (unsigned long long)res.scan.files_seen);
-        rc = TR_EXIT_NO_INPUT;
-    }
+    rc = st != TR_OK ? TR_EXIT_NO_INPUT
+                     : cli_evidence_status(&res.scan, res.case_unchanged, rstat->failed,
+                                           res.case_failed    ? "the case not written in full"
+                                           : res.write_failed ? "an output failed"
+                                                              : NULL);
 done:
     if (have_result && ch.diag.report)
         tr_run_report_hunt(ch.diag.report, &res);

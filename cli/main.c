@@ -24,7 +24,9 @@ static void usage(FILE *out)
           "\n"
           "Run 'traccia <command> --help' for a command's options.\n"
           "\n"
-          "exit status: 0 the run worked, 1 usage error, 2 no input could be read.\n",
+          "exit status: 0 the job ran on readable input, 1 usage error, 2 nothing could\n"
+          "be read, 3 it ran but is incomplete (damaged or unreadable input, a rule not\n"
+          "loaded, an output that failed); each command's --help says more.\n",
           out);
 }
 

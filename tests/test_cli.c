@@ -62,7 +62,7 @@ static void hunt_reports_and_counts(void)
     snprintf(args, sizeof args, "hunt %s/ev", test_tmpdir());
     cli_result r;
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK_CONTAINS(r.out, "files read:       2 (json 2)");
     CHECK_CONTAINS(r.out, "files damaged:    1");
     CHECK_CONTAINS(r.out, "files skipped:    1 (1 format not recognised)");
@@ -84,7 +84,7 @@ static void hunt_reports_and_counts(void)
 
     snprintf(args, sizeof args, "hunt -q %s/ev", test_tmpdir());
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK_CONTAINS(r.err, "corrupt.json"); /* errors still shown */
     cli_result_free(&r);
 }
@@ -106,7 +106,7 @@ static void no_input_is_status_2(void)
     write_text("one.json", "{\"a\":1}\n");
     snprintf(args, sizeof args, "hunt /nonexistent %s/one.json", test_tmpdir());
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK_CONTAINS(r.out, "paths missing:    1");
     cli_result_free(&r);
 }
@@ -295,7 +295,7 @@ static void hunt_findings_formats(void)
              d, d, d, d);
     cli_result r;
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK_CONTAINS(r.out, "detections:       4 (high 2, medium 2)");
     CHECK_CONTAINS(r.out, "files damaged:    1");     /* the corrupt file: reported, counted */
     CHECK_CONTAINS(r.err, "c-corrupt.jsonl: line 3"); /* ... and the rest of it still hunted */
@@ -330,7 +330,7 @@ static void hunt_findings_formats(void)
         snprintf(args, sizeof args, "hunt -j %d --no-builtin --rules %s/hc/rules --jsonl %s/hc/out%d.jsonl %s/hc/ev", j,
                  d, d, j, d);
         cli_run(&r, args);
-        CHECK_INT(r.status, 0);
+        CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
         cli_result_free(&r);
     }
     snprintf(cmd, sizeof cmd, "cmp -s %s/hc/out1.jsonl %s/hc/out4.jsonl && cmp -s %s/hc/out1.jsonl %s/hc/out.jsonl", d,
@@ -339,7 +339,7 @@ static void hunt_findings_formats(void)
     /* standard output: findings only; the summary moves to standard error */
     snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules --jsonl - %s/hc/ev", d, d);
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK(r.out && r.out[0] == '{' && strstr(r.out, "hunt summary") == NULL);
     CHECK_CONTAINS(r.err, "hunt summary");
     cli_result_free(&r);
@@ -367,7 +367,7 @@ static void hunt_filters(void)
         snprintf(args, sizeof args, "hunt --no-builtin --rules %s/hc/rules %s %s/hc/ev", d, cases[i].opts, d);
         cli_result r;
         cli_run(&r, args);
-        CHECK_INT(r.status, 0);
+        CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
         CHECK_CONTAINS(r.out, cases[i].want);
         cli_result_free(&r);
     }
@@ -395,7 +395,7 @@ static void hunt_with_indicators(void)
              d, d, d, d, d);
     cli_result r;
     cli_run(&r, args);
-    CHECK_INT(r.status, 0);
+    CHECK_INT(r.status, 3); /* ran; a file damaged (or a path missing): incomplete */
     CHECK_CONTAINS(r.out, "indicators:       2 loaded, 0 rejected");
     CHECK_CONTAINS(r.out, "indicators sighted: 1");
     CHECK_CONTAINS(r.out, "whoami.exe");
@@ -452,6 +452,79 @@ static void rules_check_and_list(void)
     cli_result_free(&r);
 }
 
+/* Exit status: 0 ran on readable input, 2 nothing readable (a folder of
+ * one corrupt .evtx among them), 3 ran but incomplete; for hunt, dump and
+ * exchange alike, and the run report says the same. */
+static void exit_status_tells_the_truth(void)
+{
+    size_t n;
+    char *log = read_all("examples/exchange-intrusion/evtx/EXCH01-sysmon.evtx", &n);
+    CHECK(log && n > 4096);
+    if (!log || n <= 4096) {
+        free(log);
+        return;
+    }
+    char *junk = malloc(4096 + 65536);
+    memcpy(junk, log, 4096); /* a real file header, then no chunk at all */
+    memset(junk + 4096, 'A', 65536);
+    write_file("xs/corrupt/only.evtx", junk, 4096 + 65536);
+    write_file("xs/header-only.evtx", log, 4096); /* valid, no records */
+    write_file("xs/good/sysmon.evtx", log, n);
+    free(junk);
+    free(log);
+    write_text("xs/notes/readme.txt", "not evidence\n");
+    write_text("xs/rules/broken.yml", "title: Broken\nlogsource: {product: windows}\ndetection:\n    sel:\n"
+                                      "        Image|nosuchmodifier: x\n    condition: sel\n");
+    const char *d = test_tmpdir();
+    static const struct {
+        const char *args;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"hunt %s/xs/good", 0, NULL},
+        {"hunt %s/xs/header-only.evtx", 0, NULL},               /* read, nothing in it: not a failure */
+        {"hunt %s/xs/good %s/xs/notes", 0, NULL},               /* a note beside the logs is not evidence */
+        {"hunt %s/xs/corrupt", 2, "every file is damaged and not one event came out of 1 file(s)"},
+        {"hunt %s/xs/notes", 2, "no input could be read (1 file(s) found)"},
+        {"hunt %s/xs/nothing-here", 2, "no input could be read (0 file(s) found)"},
+        {"hunt %s/xs/good %s/xs/corrupt", 3, "incomplete (exit status 3): 1 damaged"},
+        {"hunt %s/xs/good %s/xs/nothing-here", 3, "incomplete (exit status 3): 1 missing (path)"},
+        {"hunt --rules %s/xs/rules %s/xs/good", 3, "incomplete (exit status 3): 1 not loaded (rule)"},
+        {"hunt --jsonl /dev/full %s/xs/good", 3, "incomplete (exit status 3): an output failed"},
+        {"dump %s/xs/corrupt", 2, "every file is damaged"},
+        {"dump %s/xs/good %s/xs/corrupt", 3, "1 damaged"},
+        {"exchange %s/xs/corrupt", 2, "every file is damaged"},
+        {"exchange %s/xs/good %s/xs/corrupt", 3, "1 damaged"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char args[2048];
+        snprintf(args, sizeof args, cases[i].args, d, d);
+        if (strncmp(cases[i].args, "dump", 4) == 0)
+            strcat(args, " >/dev/null");
+        cli_result r;
+        cli_run(&r, args);
+        if (r.status != cases[i].status)
+            fprintf(stderr, "    traccia %s: status %d, wanted %d\n", args, r.status, cases[i].status);
+        CHECK_INT(r.status, cases[i].status);
+        if (cases[i].says)
+            CHECK_CONTAINS(r.err, cases[i].says);
+        else
+            CHECK(strstr(r.err, "incomplete") == NULL && strstr(r.err, "no input") == NULL);
+        cli_result_free(&r);
+    }
+    /* the run report carries the status and its meaning */
+    char args[2048], rp[700];
+    snprintf(rp, sizeof rp, "%s/xs/run.json", d);
+    snprintf(args, sizeof args, "hunt %s/xs/good %s/xs/corrupt --run-report %s", d, d, rp);
+    cli_result r;
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    cli_result_free(&r);
+    char *rep = read_all(rp, &n);
+    CHECK_CONTAINS(rep, "\"exit_status\":3,\"exit_meaning\":\"the job ran, but not on everything");
+    free(rep);
+}
+
 void suite_cli(void)
 {
     RUN(usage_and_help);
@@ -464,4 +537,5 @@ void suite_cli(void)
     RUN(hunt_filters);
     RUN(rules_check_and_list);
     RUN(hunt_with_indicators);
+    RUN(exit_status_tells_the_truth);
 }
