@@ -70,6 +70,8 @@ typedef struct cli_diag_opts {
     size_t ngroups;
     cli_group *failed;          /* rules that did not load, by reason */
     size_t nfailed;
+    cli_group *limited;         /* rules cut short by an engine limit: items the rules, counts files */
+    size_t nlimited;
     /* the evidence's problems, in file order */
     char *last_path;
     uint64_t ev_files, ev_files_shown, ev_problems, ev_hidden;
@@ -116,6 +118,7 @@ typedef struct cli_rules_opts {
     const char *placeholders[CLI_MAX_PATHS];
     size_t nplaceholders;
     bool no_builtin;
+    uint32_t regex_match_limit, regex_depth_limit; /* 0: the library's defaults */
 } cli_rules_opts;
 
 /* Consumes argv[*i] (and its value) if it is a rule option: returns 1,

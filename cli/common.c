@@ -167,6 +167,7 @@ void cli_print_diag(void *user, const tr_diag *d)
     case TR_DIAG_RULE_FAILED:
     case TR_DIAG_RULE_NOTE:
     case TR_DIAG_INDICATOR:
+    case TR_DIAG_LIMIT:
         show = o->shown[kind] < CLI_SHOWN_RULES;
         break;
     case TR_DIAG_EVIDENCE:
@@ -181,6 +182,8 @@ void cli_print_diag(void *user, const tr_diag *d)
         print_line(o, d);
     } else if (kind != TR_DIAG_RULE_NOT_RUN && kind != TR_DIAG_EVIDENCE && kind != TR_DIAG_SKIPPED) {
         o->hidden[kind]++;
+        if (kind == TR_DIAG_LIMIT) /* the ones not shown, by rule */
+            group_add(&o->limited, &o->nlimited, "cut short by an engine limit", d->item ? d->item : "?");
     }
 }
 
@@ -257,6 +260,12 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
 
 void cli_diag_flush_evidence(cli_diag_opts *o, const char *named)
 {
+    if (!o->verbose && o->hidden[TR_DIAG_LIMIT] && o->nlimited) { /* errors: said even with -q */
+        print_groups(o->limited, o->nlimited, stderr, "traccia: error: ", "more file where a rule was",
+                     "more files where rules were", "they may have missed events; the summary counts them, -v names each",
+                     &o->printed);
+        o->hidden[TR_DIAG_LIMIT] = 0;
+    }
     if (o->verbose || !o->ev_hidden || o->quiet)
         return;
     uint64_t files = o->ev_files - o->ev_files_shown;
@@ -317,6 +326,13 @@ void cli_diag_free(cli_diag_opts *o)
         free(o->failed[i].cause);
     }
     free(o->failed);
+    for (size_t i = 0; i < o->nlimited; i++) {
+        for (size_t k = 0; k < o->limited[i].nitems; k++)
+            free(o->limited[i].items[k].name);
+        free(o->limited[i].items);
+        free(o->limited[i].cause);
+    }
+    free(o->limited);
     for (size_t i = 0; i < o->nnamed; i++) {
         free(o->named[i].path);
         free(o->named[i].first);
@@ -324,8 +340,8 @@ void cli_diag_free(cli_diag_opts *o)
     for (size_t i = 0; i < o->nskipped; i++)
         free(o->skipped[i]);
     free(o->last_path);
-    o->groups = o->failed = NULL;
-    o->ngroups = o->nfailed = o->nnamed = o->nskipped = 0;
+    o->groups = o->failed = o->limited = NULL;
+    o->ngroups = o->nfailed = o->nlimited = o->nnamed = o->nskipped = 0;
     o->last_path = NULL;
 }
 

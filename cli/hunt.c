@@ -29,6 +29,9 @@ static void hunt_usage(FILE *out)
           "  -r, --rules PATH     also run the Sigma rules under PATH (repeatable), e.g.\n"
           "                       a SigmaHQ checkout; the built-in pack always runs\n"
           "  --no-builtin         leave out the built-in rule pack\n"
+          "  --regex-match-limit N  steps a regular expression may take on one value\n"
+          "                       (default 10,000,000); past it the rule is reported cut short\n"
+          "  --regex-depth-limit N  backtracking depth likewise (default 10,000,000)\n"
           "  --logsources FILE    add a logsource mapping (docs/LOGSOURCES.md)\n"
           "  --placeholders FILE  values for the %placeholders% of |expand rules\n"
           "\n"
@@ -234,6 +237,26 @@ static void print_detections(FILE *out, const tr_hunt_result *r, const tr_rulese
         fprintf(out, "    ... and %zu more computers\n", r->ncomputers - 10);
     if (r->computers_other)
         fprintf(out, "    %8llu  on further computers past the table's cap\n", (unsigned long long)r->computers_other);
+}
+
+/* Rules an engine limit cut short: they may have missed events. */
+static void print_limited(FILE *out, const tr_hunt_result *r, const tr_ruleset *rs)
+{
+    if (!r->limited || !r->per_rule_limited)
+        return;
+    size_t n = tr_ruleset_count(rs), rules = 0, shown = 0;
+    for (size_t i = 0; i < n; i++)
+        rules += r->per_rule_limited[i] != 0;
+    fprintf(out, "  rules cut short:  %zu rule%s on %llu event%s by an engine limit: they may have missed them "
+                 "(--regex-match-limit)\n",
+            rules, rules == 1 ? "" : "s", (unsigned long long)r->limited, r->limited == 1 ? "" : "s");
+    for (size_t i = 0; i < n && shown < 10; i++)
+        if (r->per_rule_limited[i]) {
+            fprintf(out, "    %8llu  %s\n", (unsigned long long)r->per_rule_limited[i], tr_ruleset_rule(rs, i)->title);
+            shown++;
+        }
+    if (rules > shown)
+        fprintf(out, "    ... and %zu more rules\n", rules - shown);
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -547,6 +570,7 @@ int cmd_hunt(int argc, char **argv)
         fprintf(out, "  indicators:       %llu loaded, %llu rejected (traccia ioc check names them)\n",
                 (unsigned long long)is->counts.loaded, (unsigned long long)is->counts.rejected);
     }
+    print_limited(out, &res, rs);
     print_detections(out, &res, rs, &c);
     if (res.sighting_log) {
         tr_sighting_log_write_summary(res.sighting_log, out, 20);
@@ -592,6 +616,7 @@ int cmd_hunt(int argc, char **argv)
                      : cli_evidence_status(&res.scan, res.case_unchanged, rstat->failed,
                                            res.case_failed    ? "the case not written in full"
                                            : res.write_failed ? "an output failed"
+                                           : res.limited      ? "rules cut short by an engine limit"
                                                               : NULL);
 done:
     if (have_result && ch.diag.report)

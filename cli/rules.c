@@ -47,6 +47,16 @@ int cli_rules_option(int argc, char **argv, int *i, cli_rules_opts *o)
     else if (strcmp(a, "--no-builtin") == 0 || strcmp(a, "--no-builtin-rules") == 0) {
         o->no_builtin = true;
         return 1;
+    } else if (strcmp(a, "--regex-match-limit") == 0 || strcmp(a, "--regex-depth-limit") == 0) {
+        char *end = NULL;
+        unsigned long v = *i + 1 < argc ? strtoul(argv[*i + 1], &end, 10) : 0;
+        if (*i + 1 >= argc || !end || *end || v < 1 || v > 4000000000ul) {
+            fprintf(stderr, "traccia: %s takes a number from 1 to 4000000000\n", a);
+            return -1;
+        }
+        *(a[8] == 'm' ? &o->regex_match_limit : &o->regex_depth_limit) = (uint32_t)v;
+        ++*i;
+        return 1;
     } else
         return 0;
     if (*i + 1 >= argc) {
@@ -80,7 +90,7 @@ int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_r
 {
     *out = NULL;
     tr_ruleset *rs;
-    tr_ruleset_options ro = {on_diag, user};
+    tr_ruleset_options ro = {on_diag, user, o->regex_match_limit, o->regex_depth_limit};
     if (tr_ruleset_create(&rs, &ro) != TR_OK) {
         fprintf(stderr, "traccia: out of memory\n");
         return TR_EXIT_NO_INPUT;
@@ -113,6 +123,24 @@ int cli_load_rules(const cli_rules_opts *o, tr_diag_fn on_diag, void *user, tr_r
     }
     *out = rs;
     return TR_EXIT_OK;
+}
+
+/* Rules whose regular expressions risk catastrophic backtracking: each
+ * named (a hunt reports any such rule PCRE2's limits cut short). */
+static void print_risky(const tr_ruleset *rs, bool count_only)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tr_ruleset_count(rs); i++)
+        n += tr_ruleset_rule(rs, i)->risk != NULL;
+    printf("risky regexes:     %zu%s\n", n,
+           !n           ? ""
+           : count_only ? " (without -q each is named)"
+                        : " (rules that can backtrack catastrophically; a hunt reports them if cut short):");
+    for (size_t i = 0; i < tr_ruleset_count(rs) && !count_only; i++) {
+        const tr_rule_info *ri = tr_ruleset_rule(rs, i);
+        if (ri->risk)
+            printf("  %s: line %u: rule '%s': %s\n", ri->path, ri->line, ri->title, ri->risk);
+    }
 }
 
 static void print_list(const tr_ruleset *rs)
@@ -197,6 +225,7 @@ int cmd_rules(int argc, char **argv)
                    !s->not_runnable ? "" : diag.verbose ? " (each named above with its reason)"
                                                         : " (without -q each is named)");
             cli_print_not_run(&diag, stdout, "  ", NULL);
+            print_risky(rs, !diag.verbose);
             double total = (double)(s->loaded + s->failed);
             printf("loaded:            %.2f%%\n", total > 0 ? 100.0 * (double)s->loaded / total : 100.0);
             printf("prefiltered:       %llu detection rules\n", (unsigned long long)s->prefiltered);

@@ -191,6 +191,8 @@ typedef enum tr_diag_kind {
     TR_DIAG_RULE_NOTE,    /* a remark about a rule that runs (an id that is not a UUID) */
     TR_DIAG_CONFIG,       /* a logsource mapping or placeholder file */
     TR_DIAG_INDICATOR,    /* an indicator or indicator file that did not load */
+    TR_DIAG_LIMIT,        /* a rule cut short on a file's events by an engine limit: it may have
+                           * missed them (`item`: the rule's title) */
     TR_DIAG_KINDS
 } tr_diag_kind;
 
@@ -378,6 +380,8 @@ typedef struct tr_rule_info {
                               * traccia does not read"; NULL while it runs */
     const char *not_run_item;  /* what the cause concerns ("aws", "category proxy", a
                               * placeholder's name); may be NULL */
+    const char *risk;        /* a regular expression of the rule that risks catastrophic
+                              * backtracking, and why (rules check lists them); NULL: none */
     size_t routes;           /* logsource mapping entries that route events to it */
     size_t index;            /* its position: tr_ruleset_rule(rs, index) is this rule */
     /* ATT&CK, parsed once from the tags (tr_attack_parse, any case):
@@ -410,9 +414,17 @@ typedef struct tr_ruleset_stats {
     uint64_t prefiltered;    /* detection rules with a literal prefilter */
 } tr_ruleset_stats;
 
+/* Engine limits for regular expressions (PCRE2's own defaults): a match
+ * that needs more steps, or more nested backtracking, is stopped and said
+ * (tr_matcher_on_limit), never taken quietly as "no match". */
+#define TR_REGEX_MATCH_LIMIT_DEFAULT 10000000u
+#define TR_REGEX_DEPTH_LIMIT_DEFAULT 10000000u
+
 typedef struct tr_ruleset_options {
     tr_diag_fn on_diag;      /* rule problems; may be NULL */
     void *user;
+    uint32_t regex_match_limit; /* 0: TR_REGEX_MATCH_LIMIT_DEFAULT */
+    uint32_t regex_depth_limit; /* 0: TR_REGEX_DEPTH_LIMIT_DEFAULT (the interpreter's) */
 } tr_ruleset_options;
 
 tr_status tr_ruleset_create(tr_ruleset **out, const tr_ruleset_options *opts);
@@ -561,6 +573,16 @@ void tr_matcher_destroy(tr_matcher *m);
 size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, void *user);
 /* End of input: lets correlations still pending report. */
 size_t tr_matcher_flush(tr_matcher *m, tr_detection_fn fn, void *user);
+/* A rule that could not be evaluated in full on an event, because one of
+ * its regular expressions hit an engine limit on a value, and that did not
+ * match otherwise: it may have missed the event. `why` names the limit
+ * ("match limit", "depth limit", "heap limit", "memory"). */
+typedef void (*tr_limit_fn)(void *user, const tr_rule_info *rule, const tr_event *ev, const char *why);
+/* Who hears of rules cut short by a limit (fn NULL: nobody; the count in
+ * tr_matcher_limited still grows). */
+void tr_matcher_on_limit(tr_matcher *m, tr_limit_fn fn, void *user);
+/* Rule evaluations cut short by an engine limit so far. */
+uint64_t tr_matcher_limited(const tr_matcher *m);
 /* Rules evaluated in full and rules skipped by the prefilter, so far. */
 void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefiltered_out);
 
@@ -668,6 +690,11 @@ typedef struct tr_hunt_result {
     int64_t case_run;           /* the run's id in the case (runs.id) */
     int case_failed;            /* writing the case failed (said through on_diag) */
     int ruleset_changed;        /* the case's files were hunted with other rules before */
+    /* rules cut short by an engine limit (a regular expression's match
+     * limit): each said through on_diag per file (TR_DIAG_LIMIT) */
+    uint64_t limited;           /* rule evaluations cut short */
+    uint64_t *per_rule_limited; /* [tr_ruleset_count(rules)], by tr_rule_info.index */
+    uint64_t limited_rules;     /* rules cut short at least once */
 } tr_hunt_result;
 
 /* Hunts every path (files, or folders walked as tr_scan_path does) with

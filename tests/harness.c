@@ -444,7 +444,7 @@ long sigma_hits(const char *rules, const char *events)
                                          "      EventID|exists: false\n";
     sigma_last_error[0] = '\0';
     tr_ruleset *rs;
-    tr_ruleset_options ro = {sigma_diag, NULL};
+    tr_ruleset_options ro = {.on_diag = sigma_diag, .user = NULL};
     if (tr_ruleset_create(&rs, &ro) != TR_OK)
         return -1;
     long hits = -1;
@@ -487,6 +487,7 @@ int main(int argc, char **argv)
     suite_ioc();
     suite_cli();
     suite_first_contact();
+    suite_limits();
     if (list_only)
         return 0;
     if (nonly && n_pass + n_fail + n_skip == 0) {

@@ -203,5 +203,6 @@ void suite_examples_evtx(void);
 void suite_ioc(void);
 void suite_exchange_report(void);
 void suite_first_contact(void);
+void suite_limits(void);
 
 #endif

@@ -511,7 +511,7 @@ static void case_records_every_problem(void)
 static void run_report_under_allocation_faults(void)
 {
     tr_ruleset *rs = NULL;
-    tr_ruleset_options ro = {NULL, NULL};
+    tr_ruleset_options ro = {.on_diag = NULL, .user = NULL};
     CHECK_INT(tr_ruleset_create(&rs, &ro), TR_OK);
     if (!rs)
         return;

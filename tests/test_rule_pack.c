@@ -37,7 +37,7 @@ static void rule_pack_loads_clean(void)
 {
     size_t errors = 0;
     tr_ruleset *rs;
-    tr_ruleset_options ro = {pack_diag, &errors};
+    tr_ruleset_options ro = {.on_diag = pack_diag, .user = &errors};
     CHECK_INT(tr_ruleset_create(&rs, &ro), TR_OK);
     CHECK_INT(tr_ruleset_add_builtin_rules(rs), TR_OK);
     CHECK_INT(tr_ruleset_compile(rs), TR_OK);

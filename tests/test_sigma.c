@@ -40,7 +40,7 @@ static tr_ruleset *build(const char *rules, const char *placeholders, bool stric
 {
     local_error[0] = '\0';
     tr_ruleset *rs;
-    tr_ruleset_options ro = {local_diag, NULL};
+    tr_ruleset_options ro = {.on_diag = local_diag, .user = NULL};
     if (tr_ruleset_create(&rs, &ro) != TR_OK)
         return NULL;
     bool ok = tr_ruleset_add_logsources_memory(rs, "test-logsource", test_logsource, sizeof test_logsource - 1) ==

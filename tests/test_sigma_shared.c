@@ -40,7 +40,7 @@ static tr_ruleset *load_sigmahq(load_diags *diags)
     if (!shared)
         return NULL;
     tr_ruleset *rs;
-    tr_ruleset_options ro = {count_diag, diags};
+    tr_ruleset_options ro = {.on_diag = count_diag, .user = diags};
     if (tr_ruleset_create(&rs, &ro) != TR_OK)
         return NULL;
     char path[4096];

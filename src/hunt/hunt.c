@@ -79,12 +79,14 @@ typedef struct job {
     uint64_t hashed_bytes;
     int state;        /* 0 waiting, 1 running, 2 done */
     outbuf frames;    /* findings and source counts, in order */
-    tr_strbuf diags;  /* records: severity and kind bytes, path, where, reason, each NUL-terminated */
+    tr_strbuf diags;  /* records: severity and kind bytes, path, where, reason, cause, item,
+                       * each NUL-terminated ("": NULL) */
 } job;
 typedef struct counts {
-    uint64_t detections, filtered_out, sightings;
+    uint64_t detections, filtered_out, sightings, limited;
     uint64_t per_level[TR_LEVEL_CRITICAL + 1];
     uint64_t *per_rule;
+    uint64_t *per_rule_limited;
     tr_time first, last;
     /* computers: open addressing on the name hash */
     tr_hunt_count *comp;
@@ -238,10 +240,11 @@ static int counts_init(counts *c, size_t nrules)
     memset(c, 0, sizeof *c);
     c->first = c->last = TR_TIME_NONE;
     c->per_rule = tr_calloc(nrules + 1, sizeof *c->per_rule);
+    c->per_rule_limited = tr_calloc(nrules + 1, sizeof *c->per_rule_limited);
     c->comp = tr_calloc(MAX_COMPUTERS, sizeof *c->comp);
     c->comp_keys = tr_calloc(MAX_COMPUTERS, sizeof *c->comp_keys);
     c->comp_slots = tr_calloc(MAX_COMPUTERS * 2, sizeof *c->comp_slots);
-    return c->per_rule && c->comp && c->comp_keys && c->comp_slots ? 0 : -1;
+    return c->per_rule && c->per_rule_limited && c->comp && c->comp_keys && c->comp_slots ? 0 : -1;
 }
 
 static void counts_free(counts *c)
@@ -252,6 +255,7 @@ static void counts_free(counts *c)
     tr_free(c->comp_keys);
     tr_free(c->comp_slots);
     tr_free(c->per_rule);
+    tr_free(c->per_rule_limited);
 }
 
 /* Counts n findings on the host with this key (tr_host_key), spelt name
@@ -379,6 +383,14 @@ void tr_emit_detection(tr_emit *e, const tr_detection *d)
 
 void tr_emit_detection_fn(void *user, const tr_detection *d) { tr_emit_detection(user, d); }
 
+void tr_emit_limited(tr_emit *e, size_t index, uint64_t n)
+{
+    counts *c = &e->w->c;
+    c->limited += n;
+    if (c->per_rule_limited && index < e->h->nrules)
+        c->per_rule_limited[index] += n;
+}
+
 static void put_cstr(tr_strbuf *b, const char *s)
 {
     tr_strbuf_append(b, s ? s : "", s ? strlen(s) : 0);
@@ -441,23 +453,41 @@ static int on_batch(void *user, const tr_batch *b)
     return 0;
 }
 
-/* Diagnostics of the file being read, kept for the writer. */
-static void on_diag(void *user, const tr_diag *d)
+/* A diagnostic of the job, kept for the writer (replay_diags). */
+static void job_say(job *j, const tr_diag *d)
 {
-    batch_ctx *bc = user;
-    job *j = bc->w->cur;
-    if (!j)
-        return;
+    const char *texts[] = {d->path ? d->path : j->path, d->where, d->reason, d->cause, d->item};
     tr_strbuf_putc(&j->diags, (char)d->severity);
     tr_strbuf_putc(&j->diags, (char)d->kind);
-    tr_strbuf_append(&j->diags, d->path, strlen(d->path) + 1);
-    tr_strbuf_append(&j->diags, d->where, strlen(d->where) + 1);
-    tr_strbuf_append(&j->diags, d->reason, strlen(d->reason) + 1);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *t = texts[i] ? texts[i] : "";
+        tr_strbuf_append(&j->diags, t, strlen(t) + 1);
+    }
     if (!j->why && d->severity >= TR_SEV_WARNING) {
         size_t wl = strlen(d->where);
         j->why = tr_malloc(wl + strlen(d->reason) + 3);
         if (j->why)
             sprintf(j->why, "%s%s%s", d->where, wl ? ": " : "", d->reason);
+    }
+}
+
+/* Diagnostics of the file being read. */
+static void on_diag(void *user, const tr_diag *d)
+{
+    batch_ctx *bc = user;
+    if (bc->w->cur)
+        job_say(bc->w->cur, d);
+}
+
+void tr_emit_problem(tr_emit *e, const tr_diag *d)
+{
+    if (e->j) {
+        job_say(e->j, d);
+    } else if (e->h->o->on_diag) {
+        tr_diag at_end = *d;
+        if (!at_end.path)
+            at_end.path = "";
+        e->h->o->on_diag(e->h->o->user, &at_end);
     }
 }
 
@@ -548,6 +578,10 @@ static void replay_diags(hunt *h, job *j)
         d.where = p;
         p += strlen(p) + 1;
         d.reason = p;
+        p += strlen(p) + 1;
+        d.cause = *p ? p : NULL;
+        p += strlen(p) + 1;
+        d.item = *p ? p : NULL;
         p += strlen(p) + 1;
         if (h->o->on_diag)
             h->o->on_diag(h->o->user, &d);
@@ -1092,8 +1126,9 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
 
     /* 5. the result: counters merged */
     res->per_rule = tr_calloc(h.nrules + 1, sizeof *res->per_rule);
+    res->per_rule_limited = tr_calloc(h.nrules + 1, sizeof *res->per_rule_limited);
     counts all;
-    if (!res->per_rule || counts_init(&all, h.nrules)) {
+    if (!res->per_rule || !res->per_rule_limited || counts_init(&all, h.nrules)) {
         rc = TR_ERR_NOMEM;
         memset(&all, 0, sizeof all);
     }
@@ -1105,8 +1140,11 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         }
         if (w->failed)
             res->write_failed = 1;
-        if (w->c.per_rule && all.per_rule) {
+        if (w->c.per_rule && all.per_rule && res->per_rule_limited) {
             res->detections += w->c.detections;
+            res->limited += w->c.limited;
+            for (size_t r = 0; r < h.nrules; r++)
+                res->per_rule_limited[r] += w->c.per_rule_limited[r];
             res->filtered_out += w->c.filtered_out;
             res->sightings += w->c.sightings;
             for (int l = 0; l <= TR_LEVEL_CRITICAL; l++)
@@ -1176,6 +1214,7 @@ void tr_hunt_result_free(tr_hunt_result *r)
         tr_free(r->computers[i].name);
     tr_free(r->computers);
     tr_free(r->per_rule);
+    tr_free(r->per_rule_limited);
     tr_sighting_log_destroy(r->sighting_log);
     memset(r, 0, sizeof *r);
 }

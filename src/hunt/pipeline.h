@@ -70,6 +70,12 @@ void tr_emit_detection(tr_emit *e, const tr_detection *d);
 void tr_emit_detection_fn(void *user, const tr_detection *d);
 /* Events counted per host and channel in the job just read (its end_of_file). */
 void tr_emit_source(tr_emit *e, const tr_hunt_source *s);
+/* A problem found by a detector, said with the job's diagnostics (in file
+ * order) or, at the end of input, at once; a NULL path is the job's file. */
+void tr_emit_problem(tr_emit *e, const tr_diag *d);
+/* n evaluations of rule `index` cut short by an engine limit (counted into
+ * the result). */
+void tr_emit_limited(tr_emit *e, size_t index, uint64_t n);
 
 typedef struct tr_detector_ops {
     const char *name;

@@ -210,6 +210,22 @@ void tr_run_report_rules(tr_run_report *r, const tr_ruleset *rs)
         tr_strbuf_json_string(b, ri->why_not);
         tr_strbuf_putc(b, '}');
     }
+    tr_strbuf_puts(b, "],\"risky\":[");
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tr_rule_info *ri = tr_ruleset_rule(rs, i);
+        if (!ri->risk)
+            continue;
+        tr_strbuf_puts(b, k++ ? ",\n{\"path\":" : "\n{\"path\":");
+        tr_strbuf_json_string(b, ri->path);
+        tr_strbuf_printf(b, ",\"line\":%u,\"id\":", ri->line);
+        tr_strbuf_json_string(b, ri->id);
+        tr_strbuf_puts(b, ",\"title\":");
+        tr_strbuf_json_string(b, ri->title);
+        tr_strbuf_puts(b, ",\"reason\":");
+        tr_strbuf_json_string(b, ri->risk);
+        tr_strbuf_putc(b, '}');
+    }
     tr_strbuf_putc(b, ']');
     if (tr_strbuf_failed(b))
         r->nomem = 1;

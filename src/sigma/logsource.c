@@ -296,7 +296,8 @@ static int entry_covers(const tr_ruleset *rs, const tr_lsentry *e, const tr_even
         if (!ok)
             return 0;
     }
-    tr_eval ce = {ev, NULL, scratch->md, NULL, NULL, NULL, 0, 0, scratch->fold};
+    tr_eval ce = {ev, NULL, scratch->md, NULL, NULL, NULL, 0, 0, scratch->fold, scratch->mctx, scratch->limits,
+                  scratch->limit_code};
     return tr_conj_eval(&e->cond, &e->conds, &ce);
 }
 

@@ -260,10 +260,10 @@ const char *tr_fold(tr_fold_cache *fc, const char *s, size_t len)
 }
 
 int tr_pattern_match_folded(const tr_pattern *p, const char *s, const char *folded, size_t len,
-                            pcre2_match_data *md)
+                            pcre2_match_data *md, pcre2_match_context *mctx)
 {
     if (!folded || p->cased)
-        return tr_pattern_match(p, s, len, md);
+        return tr_pattern_match(p, s, len, md, mctx);
     switch (p->kind) {
     case TR_P_EXACT:
         return len == p->len && memcmp(folded, p->text, len) == 0;
@@ -276,11 +276,12 @@ int tr_pattern_match_folded(const tr_pattern *p, const char *s, const char *fold
     case TR_P_GLOB:
         return tr_glob_match(p->text, folded, len, 1); /* the ops are folded too */
     default:
-        return tr_pattern_match(p, s, len, md);
+        return tr_pattern_match(p, s, len, md, mctx);
     }
 }
 
-int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md)
+int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md,
+                     pcre2_match_context *mctx)
 {
     switch (p->kind) {
     case TR_P_EXACT:
@@ -294,10 +295,14 @@ int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match
     case TR_P_GLOB:
         return tr_glob_match(p->text, s, len, p->cased);
     case TR_P_REGEX: {
-        int rc = pcre2_jit_match(p->re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-        if (rc == PCRE2_ERROR_JIT_BADOPTION)
-            rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-        return rc >= 0;
+        int rc = pcre2_jit_match(p->re, (PCRE2_SPTR)s, len, 0, 0, md, mctx);
+        /* not compiled for JIT, or JIT's stack too small: the interpreter,
+         * whose heap and match limits then decide */
+        if (rc == PCRE2_ERROR_JIT_BADOPTION || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+            rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_JIT, md, mctx);
+        if (rc >= 0)
+            return 1;
+        return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
     }
     case TR_P_NUM: {
         double d;
@@ -369,7 +374,15 @@ static int scalar_matches(const tr_item *it, const tr_value *v, const tr_eval *e
         const tr_pattern *p = &it->patterns[i];
         if (groups && (*groups >> (p->group & 63) & 1))
             continue;
-        if (tr_pattern_match_folded(p, v->str, folded, v->len, e->md)) {
+        int hit = tr_pattern_match_folded(p, v->str, folded, v->len, e->md, e->mctx);
+        if (hit < 0) { /* an engine limit: counted, said by the matcher, never a quiet "no" */
+            if (e->limits)
+                (*e->limits)++;
+            if (e->limit_code)
+                *e->limit_code = hit;
+            continue;
+        }
+        if (hit) {
             if (!groups)
                 return 1;
             *groups |= 1ull << (p->group & 63);
@@ -535,7 +548,8 @@ int tr_rule_eval(const tr_rule *r, tr_eval *e)
         return 0;
     for (uint32_t i = 0; i < r->nfilters; i++) {
         const tr_rule *f = &r->filters[i]->body;
-        tr_eval fe = {e->ev, NULL, e->md, NULL, e->map_from, e->map_to, e->nmap, 1, e->fold};
+        tr_eval fe = {e->ev,   NULL,       e->md, NULL,      e->map_from,   e->map_to,
+                      e->nmap, 1,          e->fold, e->mctx, e->limits, e->limit_code};
         if (f->cond && cond_eval(f, f->cond_root, &fe))
             return 0;
     }

@@ -552,6 +552,7 @@ typedef struct cctx {
     uint32_t *err_line;
     const char *why_not; /* set when the rule loads but cannot run */
     const char *why_not_item; /* what it concerns (the placeholder's name) */
+    const char *risk;    /* the first regular expression that risks catastrophic backtracking */
 } cctx;
 
 static int cfail(cctx *c, const tr_ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -591,6 +592,17 @@ static int add_regex(cctx *c, const tr_ynode *v, const mods *m, tr_pattern *p)
                      v->str, msg, (size_t)off);
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without JIT it still runs, interpreted */
+    const char *risk = c->risk ? NULL : tr_regex_risk(v->str, v->len);
+    if (risk) {
+        size_t n = v->len + strlen(risk) + 40;
+        char *w = tr_arena_alloc(&c->rs->arena, n);
+        if (!w) {
+            pcre2_code_free(re);
+            return TR_ERR_NOMEM;
+        }
+        snprintf(w, n, "regular expression '%.*s': %s", (int)v->len, v->str, risk);
+        c->risk = w;
+    }
     tr_ruleset *rs = c->rs;
     if (rs->nregexes == rs->capregexes) {
         size_t cap = rs->capregexes ? rs->capregexes * 2 : 64;
@@ -960,7 +972,7 @@ int tr_rule_compile_conj(tr_ruleset *rs, tr_rule *r, const tr_ynode *map, tr_con
                          size_t err_size, uint32_t *err_line)
 {
     (void)err_size;
-    cctx c = {rs, r, err, err_line, NULL, NULL};
+    cctx c = {rs, r, err, err_line, NULL, NULL, NULL};
     if (!map || map->kind != TR_Y_MAP)
         return cfail(&c, map, "conditions must be a map of field: value");
     return compile_map(&c, map, out);
@@ -1286,7 +1298,7 @@ int tr_rule_load_doc(tr_ruleset *rs, const tr_ynode *doc, const char *path)
     uint32_t line = doc ? doc->line : 0;
     tr_arena_mark mark = tr_arena_get_mark(&rs->arena);
     size_t regex_mark = rs->nregexes;
-    cctx c = {rs, NULL, err, &line, NULL, NULL};
+    cctx c = {rs, NULL, err, &line, NULL, NULL, NULL};
     int rc;
     int kind = TR_RULE_DETECTION;
     const char *title_for_diag = NULL;
@@ -1382,6 +1394,7 @@ int tr_rule_load_doc(tr_ruleset *rs, const tr_ynode *doc, const char *path)
             r->info.not_run_cause = TR_NOT_RUN_PLACEHOLDER;
             r->info.not_run_item = c.why_not_item;
         }
+        r->info.risk = c.risk;
     }
     if ((rc = add_rule(rs, r)))
         goto out;

@@ -88,9 +88,15 @@ tr_status tr_ruleset_create(tr_ruleset **out, const tr_ruleset_options *opts)
         return TR_ERR_NOMEM;
     tr_arena_init(&rs->arena, 256 * 1024);
     tr_sha256_init(&rs->digest);
+    rs->regex_match_limit = TR_REGEX_MATCH_LIMIT_DEFAULT;
+    rs->regex_depth_limit = TR_REGEX_DEPTH_LIMIT_DEFAULT;
     if (opts) {
         rs->on_diag = opts->on_diag;
         rs->user = opts->user;
+        if (opts->regex_match_limit)
+            rs->regex_match_limit = opts->regex_match_limit;
+        if (opts->regex_depth_limit)
+            rs->regex_depth_limit = opts->regex_depth_limit;
     }
     /* the built-in logsource mapping comes first; user files add to it */
     for (size_t i = 0; i < tr_builtin_logsource_count; i++) {
@@ -722,6 +728,12 @@ struct tr_matcher {
     const tr_ruleset *rs;
     unsigned flags;
     pcre2_match_data *md;
+    pcre2_match_context *mctx; /* the ruleset's limits */
+    unsigned limits;       /* patterns cut short by a limit, this rule and event */
+    int limit_code;        /* the last one's PCRE2 error */
+    uint64_t limited;      /* rule evaluations cut short, so far */
+    tr_limit_fn on_limit;
+    void *limit_user;
     uint8_t *memo;
     uint32_t *seen;        /* [nrules]: epoch of the event that evaluated the rule */
     uint32_t epoch;
@@ -754,9 +766,14 @@ tr_status tr_matcher_create(tr_matcher **out, const tr_ruleset *rs, unsigned fla
     m->flags = flags;
     m->eventid_hash = tr_name_hash("EventID", 7);
     m->md = pcre2_match_data_create(1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    if (m->mctx) {
+        pcre2_set_match_limit(m->mctx, rs->regex_match_limit);
+        pcre2_set_depth_limit(m->mctx, rs->regex_depth_limit);
+    }
     m->memo = tr_calloc(rs->max_searches + 1, 1);
     m->seen = tr_calloc(rs->nrules + 1, sizeof *m->seen);
-    int rc = m->md && m->memo && m->seen ? TR_OK : TR_ERR_NOMEM;
+    int rc = m->md && m->mctx && m->memo && m->seen ? TR_OK : TR_ERR_NOMEM;
     if (rc == TR_OK && !(flags & TR_MATCH_NO_PREFILTER))
         rc = tr_prefilter_scratch_create(rs->prefilter, rs->nrules, &m->pf);
     if (rc == TR_OK)
@@ -774,6 +791,7 @@ void tr_matcher_destroy(tr_matcher *m)
     if (!m)
         return;
     pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
     tr_free(m->memo);
     tr_free(m->seen);
     tr_free(m->fold.buf);
@@ -818,6 +836,26 @@ static void emit_corr(void *user, const tr_corr_hit *hit)
         tr_corr_engine_feed(m->corr, rs->corr_feed[2 * k], rs->corr_feed[2 * k + 1], &in, emit_corr, m);
 }
 
+/* The limit a PCRE2 error code stands for, in the words of the options. */
+static const char *limit_name(int code)
+{
+    switch (code) {
+    case PCRE2_ERROR_MATCHLIMIT: return "the regular expression match limit (--regex-match-limit)";
+    case PCRE2_ERROR_DEPTHLIMIT: return "the regular expression depth limit (--regex-depth-limit)";
+    case PCRE2_ERROR_HEAPLIMIT: return "the regular expression heap limit";
+    case PCRE2_ERROR_NOMEMORY: return "memory, matching a regular expression";
+    default: return "a regular expression engine limit";
+    }
+}
+
+void tr_matcher_on_limit(tr_matcher *m, tr_limit_fn fn, void *user)
+{
+    m->on_limit = fn;
+    m->limit_user = user;
+}
+
+uint64_t tr_matcher_limited(const tr_matcher *m) { return m->limited; }
+
 static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
 {
     const tr_ruleset *rs = m->rs;
@@ -844,8 +882,15 @@ static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
     m->eval.map_from = e->map_from;
     m->eval.map_to = e->map_to;
     m->eval.nmap = e->nmap;
-    if (!tr_rule_eval(r, &m->eval))
+    m->limits = 0;
+    if (!tr_rule_eval(r, &m->eval)) {
+        if (m->limits) { /* it may have matched: not a quiet "no" */
+            m->limited++;
+            if (m->on_limit)
+                m->on_limit(m->limit_user, &r->info, m->ev, limit_name(m->limit_code));
+        }
         return;
+    }
     if (!r->is_corr_base || r->generate) {
         tr_detection d = {&r->info, m->ev, tr_event_time(m->ev), TR_TIME_NONE, TR_TIME_NONE, 0, 0, NULL, NULL, NULL, NULL};
         m->hits++;
@@ -884,7 +929,7 @@ size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, v
         memset(m->fold.slot, 0, sizeof m->fold.slot);
         m->fold.epoch = 1;
     }
-    m->eval = (tr_eval){ev, NULL, m->md, m->memo, NULL, NULL, 0, 0, &m->fold};
+    m->eval = (tr_eval){ev, NULL, m->md, m->memo, NULL, NULL, 0, 0, &m->fold, m->mctx, &m->limits, &m->limit_code};
     /* the EventID, for the rules' guards: a plain decimal, or none */
     m->has_eventid = 0;
     const tr_field *eid = tr_event_get_hashed(ev, "EventID", 7, m->eventid_hash);

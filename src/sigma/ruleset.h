@@ -87,6 +87,7 @@ struct tr_ruleset {
     void *user;
     tr_ruleset_stats stats;
     int compiled;
+    uint32_t regex_match_limit, regex_depth_limit; /* for every matcher's match context */
     int loading_config;      /* a logsource or placeholder file is being read: its
                               * diagnostics are TR_DIAG_CONFIG, not about rules */
 

@@ -211,6 +211,13 @@ typedef struct tr_eval {
     uint32_t nmap;
     int by_name;
     tr_fold_cache *fold;         /* may be NULL */
+    /* Engine limits: the regular expressions' match context (NULL: PCRE2's
+     * defaults), and where a pattern that could not be evaluated in full
+     * is counted (then taken as no match) with its PCRE2 error code; the
+     * two pointers may be NULL when nobody asks. */
+    pcre2_match_context *mctx;
+    unsigned *limits;
+    int *limit_code;
 } tr_eval;
 
 int tr_rule_eval(const tr_rule *r, tr_eval *e);
@@ -218,11 +225,18 @@ int tr_rule_eval(const tr_rule *r, tr_eval *e);
 int tr_item_eval(const tr_rule *r, const tr_item *it, tr_eval *e);
 int tr_conj_eval(const tr_rule *r, const tr_conj *c, tr_eval *e);
 
-/* Pattern primitives (match.c). */
-int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md);
+/* Pattern primitives (match.c): 1 a match, 0 none, or a negative PCRE2
+ * error code when a regular expression hit an engine limit (match, depth
+ * or heap limit, memory): not a "no match", the caller must say so. */
+int tr_pattern_match(const tr_pattern *p, const char *s, size_t len, pcre2_match_data *md,
+                     pcre2_match_context *mctx);
 /* The same with the value's folded copy at hand (NULL: fold as you go). */
 int tr_pattern_match_folded(const tr_pattern *p, const char *s, const char *folded, size_t len,
-                            pcre2_match_data *md);
+                            pcre2_match_data *md, pcre2_match_context *mctx);
 int tr_glob_match(const char *ops, const char *s, size_t len, int cased);
+
+/* Why a regular expression risks catastrophic backtracking (regex_risk.c),
+ * or NULL when its shape does not. */
+const char *tr_regex_risk(const char *re, size_t len);
 
 #endif

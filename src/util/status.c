@@ -22,7 +22,7 @@ const char *tr_strerror(int status)
 const char *tr_diag_kind_name(tr_diag_kind kind)
 {
     static const char *const names[TR_DIAG_KINDS] = {
-        "run", "evidence", "skipped", "rule-failed", "rule-not-run", "rule-note", "config", "indicator",
+        "run", "evidence", "skipped", "rule-failed", "rule-not-run", "rule-note", "config", "indicator", "limit",
     };
     return (unsigned)kind < TR_DIAG_KINDS ? names[kind] : "run";
 }

@@ -1,0 +1,162 @@
+/*
+ * test_limits.c — no silent miss: a rule whose regular expression hits
+ * PCRE2's match limit on an event is reported (stderr, summary, run
+ * report, case), the hunt exits 3, and the limit is an option; rules whose
+ * regular expressions risk catastrophic backtracking are named by
+ * `traccia rules check`. Each with its near misses.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+
+#include "../src/sigma/sigma.h"
+
+static void regex_risk_shapes(void)
+{
+    static const char *const risky[] = {
+        "^(a+)+$", "(a*)*", "(\\w+\\s?)*$", "(a{2,})*", "(x|.+)*", "((ab)+c)+", "(?:.*\\)){1,}",
+    };
+    static const char *const fine[] = {
+        "a+b+", "(ab)+", "(a+)++", "(?>a+)+", "(a|b)+", "[(a+)]+", "\\(a+\\)+", "(a{2})*", "(a{1,3})+",
+        "(a+)?", "(a+){2}", "^\\d+(\\.\\d+)?$", "",
+    };
+    for (size_t i = 0; i < sizeof risky / sizeof risky[0]; i++) {
+        if (!tr_regex_risk(risky[i], strlen(risky[i])))
+            fprintf(stderr, "    not flagged: %s\n", risky[i]);
+        CHECK(tr_regex_risk(risky[i], strlen(risky[i])) != NULL);
+    }
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        if (tr_regex_risk(fine[i], strlen(fine[i])))
+            fprintf(stderr, "    flagged: %s\n", fine[i]);
+        CHECK(tr_regex_risk(fine[i], strlen(fine[i])) == NULL);
+    }
+    /* unbalanced or deep input is judged without reading past its end */
+    CHECK(tr_regex_risk("((((((", 6) == NULL);
+    CHECK(tr_regex_risk("a{2,", 4) == NULL);
+    CHECK(tr_regex_risk("[a", 2) == NULL);
+    CHECK(tr_regex_risk("\\", 1) == NULL);
+}
+
+#define EV(cmd, t)                                                                                 \
+    "{\"Event\":{\"System\":{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","   \
+    "\"Computer\":\"WS1\",\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"" t "\"}}},"           \
+    "\"EventData\":{\"Image\":\"C:\\\\x.exe\",\"CommandLine\":\"" cmd "\"}}}\n"
+
+static void write_limit_case(void)
+{
+    write_text("lim/rules/bomb.yml", "title: Nested Quantifier Bomb\nid: 11111111-2222-4333-8444-555555555555\n"
+                                     "level: high\nlogsource: {product: windows, category: process_creation}\n"
+                                     "detection:\n    sel:\n        CommandLine|re: '^(a+)+$'\n    condition: sel\n");
+    write_text("lim/rules/word.yml", "title: Word Regex\nid: 11111111-2222-4333-8444-777777777777\nlevel: low\n"
+                                     "logsource: {product: windows, category: process_creation}\n"
+                                     "detection:\n    sel:\n        CommandLine|re: 'b(x|xx)*z\\d'\n"
+                                     "    condition: sel\n");
+    write_text("lim/ev/a.jsonl", EV("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", "2021-01-01T00:00:00Z")
+                                     EV("aaaa", "2021-01-01T00:00:01Z")
+                                         EV("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", "2021-01-01T00:00:02Z")
+                                             EV("bxxxxxxxxxxxxxxxxxxxxz", "2021-01-01T00:00:03Z"));
+}
+
+static void match_limit_is_reported_not_missed(void)
+{
+    write_limit_case();
+    const char *d = test_tmpdir();
+    char args[2048];
+    cli_result r;
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules %s/lim/ev --run-report %s/lim/run.json", d, d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    CHECK_CONTAINS(r.err, "a.jsonl: record 1: rule 'Nested Quantifier Bomb' was cut short on 2 event(s) from here on "
+                          "by the regular expression match limit (--regex-match-limit): it may have missed them");
+    CHECK_CONTAINS(r.err, "incomplete (exit status 3): rules cut short by an engine limit");
+    CHECK_CONTAINS(r.out, "rules cut short:  1 rule on 2 events by an engine limit");
+    CHECK_CONTAINS(r.out, "           2  Nested Quantifier Bomb\n");
+    /* the event where it matched is found as ever */
+    CHECK_CONTAINS(r.out, "detections:       1 (high 1)");
+    CHECK(strstr(r.err, "Word Regex") == NULL); /* some backtracking, well within the limit */
+    cli_result_free(&r);
+    char rp[700];
+    snprintf(rp, sizeof rp, "%s/lim/run.json", d);
+    size_t n;
+    char *rep = read_all(rp, &n);
+    CHECK_CONTAINS(rep, "\"kind\":\"limit\",\"path\":");
+    CHECK_CONTAINS(rep, "\"exit_status\":3");
+    free(rep);
+
+    /* the limit is an option: a low one cuts short a rule that the
+     * default lets run to its end, and says so */
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules --regex-match-limit 1000 %s/lim/ev", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    CHECK_CONTAINS(r.err, "rule 'Word Regex' was cut short on 1 event(s)");
+    cli_result_free(&r);
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules --regex-match-limit 0 %s/lim/ev", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 1);
+    cli_result_free(&r);
+
+    /* near miss: without the bomb, nothing is cut short, exit 0 */
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules/word.yml %s/lim/ev", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK(strstr(r.err, "cut short") == NULL);
+    CHECK(strstr(r.out, "rules cut short") == NULL);
+    cli_result_free(&r);
+
+    /* the case keeps it among the file's problems */
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules %s/lim/ev --case %s/lim/case.db", d, d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    cli_result_free(&r);
+    snprintf(args, sizeof args, "case problems %s/lim/case.db", d);
+    cli_run(&r, args);
+    CHECK_CONTAINS(r.out, "a.jsonl: error: record 1: rule 'Nested Quantifier Bomb' was cut short");
+    cli_result_free(&r);
+
+    /* rules check names the risky rule, and not the other */
+    snprintf(args, sizeof args, "rules check --no-builtin %s/lim/rules", d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK_CONTAINS(r.out, "risky regexes:     1 (rules that can backtrack catastrophically");
+    CHECK_CONTAINS(r.out, "bomb.yml: line 1: rule 'Nested Quantifier Bomb': regular expression '^(a+)+$': a group "
+                          "holding an unbounded quantifier");
+    CHECK(strstr(r.out, "Word Regex") == NULL);
+    cli_result_free(&r);
+}
+
+/* Many threads, many files: the count is the same whatever -j is. */
+static void limits_counted_alike_whatever_the_threads(void)
+{
+    write_limit_case();
+    for (int i = 0; i < 6; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "lim/many/f%d.jsonl", i);
+        write_text(name, EV("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", "2021-01-01T00:00:00Z"));
+    }
+    const char *d = test_tmpdir();
+    char args[2048];
+    cli_result a, b;
+    snprintf(args, sizeof args, "hunt -j1 --no-builtin -r %s/lim/rules %s/lim/many", d, d);
+    cli_run(&a, args);
+    snprintf(args, sizeof args, "hunt -j3 --no-builtin -r %s/lim/rules %s/lim/many", d, d);
+    cli_run(&b, args);
+    CHECK_INT(a.status, 3);
+    CHECK_INT(b.status, 3);
+    CHECK_CONTAINS(a.out, "rules cut short:  1 rule on 6 events");
+    CHECK_CONTAINS(b.out, "rules cut short:  1 rule on 6 events");
+    /* the first three files named, the rest counted by rule */
+    CHECK_CONTAINS(a.err, "f2.jsonl: record 1: rule 'Nested Quantifier Bomb'");
+    CHECK(strstr(a.err, "f3.jsonl") == NULL);
+    CHECK_CONTAINS(a.err, "traccia: error: 3 more files where rules were cut short by an engine limit: Nested "
+                          "Quantifier Bomb 3; they may have missed events");
+    CHECK(a.err && b.err && strcmp(a.err, b.err) == 0);
+    cli_result_free(&a);
+    cli_result_free(&b);
+}
+
+void suite_limits(void)
+{
+    RUN(regex_risk_shapes);
+    RUN(match_limit_is_reported_not_missed);
+    RUN(limits_counted_alike_whatever_the_threads);
+}
