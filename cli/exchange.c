@@ -36,6 +36,7 @@ static void exchange_usage(FILE *out)
           "  --logsources FILE    add a logsource mapping (docs/LOGSOURCES.md)\n"
           "  --placeholders FILE  values for the %placeholders% of |expand rules\n"
           "  --no-builtin         leave out the built-in rule pack\n"
+          "  --regex-match-limit N, --regex-depth-limit N  as for hunt\n"
           "  --evidence N         evidence lines kept per section (default 10)\n"
           "  --run-report FILE    write a JSON report of the run: rules not run, files read\n"
           "                       or skipped, every problem met, the exit status\n"
