@@ -100,6 +100,7 @@ static tr_ynode *new_node(builder *b, tr_ykind kind, const yaml_mark_t *mark)
         return NULL;
     memset(n, 0, sizeof *n);
     n->kind = (uint8_t)kind;
+    n->weight = 1;
     n->line = (uint32_t)mark->line + 1;
     n->col = (uint32_t)mark->column + 1;
     return n;
@@ -135,6 +136,7 @@ int tr_yaml_load(const char *text, size_t len, tr_arena *arena, tr_ynode ***docs
 
     int rc = TR_OK;
     int in_doc = 0, doc_has_root = 0;
+    size_t aliases = 0; /* in this document */
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
@@ -160,6 +162,7 @@ int tr_yaml_load(const char *text, size_t len, tr_arena *arena, tr_ynode ***docs
             in_doc = 1;
             doc_has_root = 0;
             b.nanchors = 0; /* anchors are per document */
+            aliases = 0;
             break;
         case YAML_DOCUMENT_END_EVENT:
             if (in_doc && !doc_has_root)
@@ -191,6 +194,11 @@ int tr_yaml_load(const char *text, size_t len, tr_arena *arena, tr_ynode ***docs
             if (!n) {
                 rc = fail(err, err_size, err_line, (uint32_t)ev.start_mark.line + 1,
                           "YAML: alias *%s names no anchor", (const char *)ev.data.alias.anchor);
+                break;
+            }
+            if (++aliases > TR_YAML_MAX_ALIASES) {
+                rc = fail(err, err_size, err_line, (uint32_t)ev.start_mark.line + 1,
+                          "YAML: more than %s aliases in one document: refused", "10,000");
                 break;
             }
             if (b.depth == 0)
@@ -231,6 +239,18 @@ int tr_yaml_load(const char *text, size_t len, tr_arena *arena, tr_ynode ***docs
                 break;
             }
             n->count = n->kind == TR_Y_MAP ? nchild / 2 : nchild;
+            /* its size with aliases expanded: past the bound, the file is
+             * an alias bomb (or near enough) and is refused here */
+            uint64_t weight = 1;
+            for (size_t k = base; k < b.nstack && weight <= TR_YAML_MAX_EXPANDED; k++)
+                weight += b.stack[k]->weight;
+            if (weight > TR_YAML_MAX_EXPANDED) {
+                rc = fail(err, err_size, err_line, n->line,
+                          "YAML: aliases would expand the document past %s nodes (an alias bomb?): refused",
+                          "1,000,000");
+                break;
+            }
+            n->weight = (uint32_t)weight;
             if (nchild) {
                 n->items = tr_arena_alloc(b.arena, nchild * sizeof *n->items);
                 if (!n->items) {

@@ -5,7 +5,10 @@
  * sequence, mapping) that remember their line and column, so that every
  * complaint about a rule can name the line it concerns. Anchors and aliases
  * are resolved (an alias shares the anchored node). Nesting is limited to
- * TR_YAML_MAX_DEPTH.
+ * TR_YAML_MAX_DEPTH, and aliases to TR_YAML_MAX_ALIASES per document and to
+ * what would expand a document past TR_YAML_MAX_EXPANDED nodes: a
+ * "billion laughs" file costs its own size to read and is refused, never
+ * walked into exponential work by whoever reads the tree.
  *
  * Ownership: every node and string lives in the arena passed to
  * tr_yaml_load(); they go when the caller resets or frees that arena.
@@ -19,6 +22,8 @@
 #include "../util/arena.h"
 
 #define TR_YAML_MAX_DEPTH 64
+#define TR_YAML_MAX_ALIASES 10000       /* per document */
+#define TR_YAML_MAX_EXPANDED 1000000u   /* nodes of a document with every alias expanded */
 
 typedef enum tr_ykind { TR_Y_SCALAR = 0, TR_Y_SEQ, TR_Y_MAP } tr_ykind;
 
@@ -32,6 +37,7 @@ struct tr_ynode {
     size_t len;
     tr_ynode **items; /* SEQ: count items; MAP: 2*count nodes, key then value */
     size_t count;
+    uint32_t weight;  /* nodes of the subtree with every alias expanded (itself included) */
 };
 
 /* Parses every document of `text`. On success *docs (an arena array of
