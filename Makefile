@@ -18,7 +18,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS_ALL := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS)) -lm -pthread $(LDLIBS)
 
-LIB_SRC := $(sort $(wildcard src/*/*.c))
+# every .c under src/, however deep (one folder per stage, and folders in them)
+LIB_SRC := $(sort $(shell find src -name '*.c'))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))

@@ -68,10 +68,10 @@ static int on_batch(void *user, const tr_batch *b)
 static void check_bundle(const char *text, size_t len)
 {
     json_doc d;
-    json_doc_init(&d);
-    if (json_parse(&d, text, len, len + 16) != TR_OK)
+    tr_json_doc_init(&d);
+    if (tr_json_parse(&d, text, len, len + 16) != TR_OK)
         abort(); /* what we write is JSON */
-    const json_node *objs = json_get(&d, json_root(&d), "objects");
+    const json_node *objs = tr_json_get(&d, json_root(&d), "objects");
     if (!objs)
         abort();
     for (const json_node *o = json_first(&d, objs); o; o = json_next(&d, o)) {
@@ -83,7 +83,7 @@ static void check_bundle(const char *text, size_t len)
             for (const json_node *v = many ? json_first(&d, p) : p; v; v = many ? json_next(&d, v) : NULL) {
                 bool found = false;
                 for (const json_node *t = json_first(&d, objs); t && !found; t = json_next(&d, t)) {
-                    const char *id = json_get_str(&d, t, "id");
+                    const char *id = tr_json_get_str(&d, t, "id");
                     found = id && v->str && strcmp(id, v->str) == 0;
                 }
                 if (!found)
@@ -91,12 +91,12 @@ static void check_bundle(const char *text, size_t len)
             }
         }
     }
-    json_doc_free(&d);
+    tr_json_doc_free(&d);
 }
 
 static int keep(void *ctx, void *re)
 {
-    return ioc_keep_regex(ctx, re);
+    return tr_ioc_keep_regex(ctx, re);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -104,9 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* the parsers alone, on the raw bytes */
     json_doc d;
-    json_doc_init(&d);
-    json_parse(&d, (const char *)data, size, size / 2 + 16);
-    json_doc_free(&d);
+    tr_json_doc_init(&d);
+    tr_json_parse(&d, (const char *)data, size, size / 2 + 16);
+    tr_json_doc_free(&d);
     tr_iocset *set;
     if (tr_iocset_create(&set, NULL) != TR_OK)
         return 0;
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char err[256];
         tr_arena a;
         tr_arena_init(&a, 0);
-        ioc_pattern_parse((const char *)data, size, &a, &e, err, sizeof err, keep, set);
+        tr_ioc_pattern_parse((const char *)data, size, &a, &e, err, sizeof err, keep, set);
         tr_arena_free(&a);
     }
     /* the set */

@@ -204,5 +204,6 @@ void suite_ioc(void);
 void suite_exchange_report(void);
 void suite_first_contact(void);
 void suite_limits(void);
+void suite_hygiene(void);
 
 #endif

@@ -99,10 +99,10 @@ typedef struct report {
 static bool report_load(report *r, const char *path)
 {
     size_t n;
-    json_doc_init(&r->doc);
+    tr_json_doc_init(&r->doc);
     r->root = NULL;
     r->text = read_all(path, &n);
-    if (!r->text || json_parse(&r->doc, r->text, n, 50u << 20) != TR_OK)
+    if (!r->text || tr_json_parse(&r->doc, r->text, n, 50u << 20) != TR_OK)
         return false;
     r->root = json_root(&r->doc);
     return r->root && r->root->type == J_OBJ;
@@ -110,13 +110,13 @@ static bool report_load(report *r, const char *path)
 
 static void report_free(report *r)
 {
-    json_doc_free(&r->doc);
+    tr_json_doc_free(&r->doc);
     free(r->text);
 }
 
 static const json_node *member(const report *r, const json_node *obj, const char *key)
 {
-    return obj ? json_get(&r->doc, obj, key) : NULL;
+    return obj ? tr_json_get(&r->doc, obj, key) : NULL;
 }
 
 static long long number(const report *r, const json_node *obj, const char *key)
@@ -132,14 +132,14 @@ static void report_lists(const report *r, strlist *not_run, strlist *files, cons
     const json_node *nr = member(r, rules, "not_run");
     for (const json_node *e = json_first(&r->doc, nr); e; e = json_next(&r->doc, e)) {
         char key[4200];
-        snprintf(key, sizeof key, "%s|%lld", json_get_str(&r->doc, e, "path"), number(r, e, "line"));
+        snprintf(key, sizeof key, "%s|%lld", tr_json_get_str(&r->doc, e, "path"), number(r, e, "line"));
         strlist_add(not_run, key, strlen(key));
     }
     const json_node *fl = member(r, r->root, "files");
     for (const json_node *e = json_first(&r->doc, fl); e; e = json_next(&r->doc, e)) {
-        const char *st = json_get_str(&r->doc, e, "status");
+        const char *st = tr_json_get_str(&r->doc, e, "status");
         if (st && strcmp(st, status) == 0)
-            strlist_add(files, json_get_str(&r->doc, e, "path"), strlen(json_get_str(&r->doc, e, "path")));
+            strlist_add(files, tr_json_get_str(&r->doc, e, "path"), strlen(tr_json_get_str(&r->doc, e, "path")));
     }
 }
 
@@ -329,9 +329,9 @@ static void crafted_hunt_groups_and_names(void)
         CHECK_INT(array_len(&rep, rep.root, "problems"), 8 + 6 + 12 + 1);
         const json_node *nr = member(&rep, rules, "not_run");
         const json_node *first = json_first(&rep.doc, nr);
-        CHECK(first && strcmp(json_get_str(&rep.doc, first, "cause"), "need evidence traccia does not read") == 0);
-        CHECK(first && strcmp(json_get_str(&rep.doc, first, "item"), "aws") == 0);
-        CHECK(strcmp(json_get_str(&rep.doc, rep.root, "command"), "hunt") == 0);
+        CHECK(first && strcmp(tr_json_get_str(&rep.doc, first, "cause"), "need evidence traccia does not read") == 0);
+        CHECK(first && strcmp(tr_json_get_str(&rep.doc, first, "item"), "aws") == 0);
+        CHECK(strcmp(tr_json_get_str(&rep.doc, rep.root, "command"), "hunt") == 0);
         const json_node *c = member(&rep, rep.root, "complete");
         CHECK(c && c->type == J_TRUE);
     }
@@ -470,9 +470,9 @@ static void run_report_whole_or_absent(void)
     CHECK_INT(r.status, 0);
     CHECK_CONTAINS(r.err, "hunt summary");
     json_doc doc;
-    json_doc_init(&doc);
-    CHECK(r.out && json_parse(&doc, r.out, strlen(r.out), 1u << 20) == TR_OK);
-    json_doc_free(&doc);
+    tr_json_doc_init(&doc);
+    CHECK(r.out && tr_json_parse(&doc, r.out, strlen(r.out), 1u << 20) == TR_OK);
+    tr_json_doc_free(&doc);
     cli_result_free(&r);
     snprintf(args, sizeof args, "hunt %s/ra/ev.json --run-report - --jsonl -", d);
     cli_run(&r, args);
@@ -548,11 +548,11 @@ static void run_report_under_allocation_faults(void)
             size_t len;
             char *text = read_all(path, &len);
             json_doc doc;
-            json_doc_init(&doc);
-            CHECK(text && json_parse(&doc, text, len, 1u << 20) == TR_OK);
-            const json_node *probs = json_get(&doc, json_root(&doc), "problems");
+            tr_json_doc_init(&doc);
+            CHECK(text && tr_json_parse(&doc, text, len, 1u << 20) == TR_OK);
+            const json_node *probs = tr_json_get(&doc, json_root(&doc), "problems");
             CHECK(probs && probs->count == 40);
-            json_doc_free(&doc);
+            tr_json_doc_free(&doc);
             free(text);
         } else {
             failed++;

@@ -141,48 +141,48 @@ static void expect_hits(int line, const char *ioc_name, const char *iocs, const 
 static void ioc_values_parse_strictly(void)
 {
     ioc_ip ip;
-    CHECK(ioc_parse_ip("10.0.0.1", 8, &ip, false) && ip.family == 4 && ip.prefix == 32);
-    CHECK(!ioc_parse_ip("10.0.0", 6, &ip, false));
-    CHECK(!ioc_parse_ip("10.0.0.256", 10, &ip, false));
-    CHECK(!ioc_parse_ip("10.0.0.1.2", 10, &ip, false));
-    CHECK(!ioc_parse_ip("10.0.0.0/8", 10, &ip, false));
-    CHECK(ioc_parse_ip("10.9.8.7/8", 10, &ip, true) && ip.prefix == 8 && ip.addr[0] == 10 && ip.addr[1] == 0);
-    CHECK(!ioc_parse_ip("10.0.0.0/33", 11, &ip, true));
-    CHECK(ioc_parse_ip("2001:db8::1", 11, &ip, false) && ip.family == 6);
-    CHECK(ioc_parse_ip("::", 2, &ip, false) && ip.family == 6);
-    CHECK(ioc_parse_ip("::ffff:1.2.3.4", 14, &ip, false) && ip.family == 4 && ip.addr[3] == 4);
-    CHECK(!ioc_parse_ip("2001:db8:::1", 12, &ip, false));
-    CHECK(!ioc_parse_ip("1:2:3:4:5:6:7:8:9", 17, &ip, false));
-    CHECK(ioc_parse_ip("1:2:3:4:5:6:7:8", 15, &ip, false));
-    CHECK(ioc_parse_event_ip("1.2.3.4:443", 11, &ip) && ip.family == 4);
-    CHECK(ioc_parse_event_ip("[2001:db8::1]:443", 17, &ip) && ip.family == 6);
-    CHECK(ioc_parse_event_ip("fe80::1%eth0", 12, &ip) && ip.family == 6);
-    CHECK(!ioc_parse_event_ip("2021-03-03", 10, &ip));
+    CHECK(tr_ioc_parse_ip("10.0.0.1", 8, &ip, false) && ip.family == 4 && ip.prefix == 32);
+    CHECK(!tr_ioc_parse_ip("10.0.0", 6, &ip, false));
+    CHECK(!tr_ioc_parse_ip("10.0.0.256", 10, &ip, false));
+    CHECK(!tr_ioc_parse_ip("10.0.0.1.2", 10, &ip, false));
+    CHECK(!tr_ioc_parse_ip("10.0.0.0/8", 10, &ip, false));
+    CHECK(tr_ioc_parse_ip("10.9.8.7/8", 10, &ip, true) && ip.prefix == 8 && ip.addr[0] == 10 && ip.addr[1] == 0);
+    CHECK(!tr_ioc_parse_ip("10.0.0.0/33", 11, &ip, true));
+    CHECK(tr_ioc_parse_ip("2001:db8::1", 11, &ip, false) && ip.family == 6);
+    CHECK(tr_ioc_parse_ip("::", 2, &ip, false) && ip.family == 6);
+    CHECK(tr_ioc_parse_ip("::ffff:1.2.3.4", 14, &ip, false) && ip.family == 4 && ip.addr[3] == 4);
+    CHECK(!tr_ioc_parse_ip("2001:db8:::1", 12, &ip, false));
+    CHECK(!tr_ioc_parse_ip("1:2:3:4:5:6:7:8:9", 17, &ip, false));
+    CHECK(tr_ioc_parse_ip("1:2:3:4:5:6:7:8", 15, &ip, false));
+    CHECK(tr_ioc_parse_event_ip("1.2.3.4:443", 11, &ip) && ip.family == 4);
+    CHECK(tr_ioc_parse_event_ip("[2001:db8::1]:443", 17, &ip) && ip.family == 6);
+    CHECK(tr_ioc_parse_event_ip("fe80::1%eth0", 12, &ip) && ip.family == 6);
+    CHECK(!tr_ioc_parse_event_ip("2021-03-03", 10, &ip));
     char buf[64];
-    ioc_parse_ip("2001:0db8:0000:0000:0000:0000:0000:0001", 39, &ip, false);
-    ioc_ip_format(&ip, buf, sizeof buf);
+    tr_ioc_parse_ip("2001:0db8:0000:0000:0000:0000:0000:0001", 39, &ip, false);
+    tr_ioc_ip_format(&ip, buf, sizeof buf);
     CHECK_STRN(buf, strlen(buf), "2001:db8::1");
-    CHECK(ioc_domain_valid("evil.com", 8));
-    CHECK(!ioc_domain_valid("evil", 4));
-    CHECK(!ioc_domain_valid("1.2.3.4", 7));
-    CHECK(!ioc_domain_valid("-evil.com", 9));
-    CHECK(!ioc_domain_valid("evil..com", 9));
+    CHECK(tr_ioc_domain_valid("evil.com", 8));
+    CHECK(!tr_ioc_domain_valid("evil", 4));
+    CHECK(!tr_ioc_domain_valid("1.2.3.4", 7));
+    CHECK(!tr_ioc_domain_valid("-evil.com", 9));
+    CHECK(!tr_ioc_domain_valid("evil..com", 9));
     /* defanged forms */
     const char *in[] = {"hxxp://evil[.]com/a", "evil(.)com", "1.2.3[.]4", "a[at]evil[.]com", "hxxps[://]x[.]org",
                         "evil[dot]com"};
     const char *want[] = {"http://evil.com/a", "evil.com", "1.2.3.4", "a@evil.com", "https://x.org", "evil.com"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         char out[64];
-        size_t n = ioc_refang(in[i], strlen(in[i]), out);
+        size_t n = tr_ioc_refang(in[i], strlen(in[i]), out);
         CHECK_STRN(out, n, want[i]);
     }
     /* LIKE */
-    CHECK(ioc_like("%whoami%", 8, "cmd /c whoami /all", 18, false));
-    CHECK(!ioc_like("%whoami", 7, "cmd /c whoami /all", 18, false));
-    CHECK(ioc_like("a_c", 3, "abc", 3, false));
-    CHECK(ioc_like("a_c", 3, "a\xc3\xa9" "c", 4, false)); /* _ is one character */
-    CHECK(!ioc_like("a_c", 3, "abbc", 4, false));
-    CHECK(ioc_like("%.ASPX", 6, "x.aspx", 6, true));
+    CHECK(tr_ioc_like("%whoami%", 8, "cmd /c whoami /all", 18, false));
+    CHECK(!tr_ioc_like("%whoami", 7, "cmd /c whoami /all", 18, false));
+    CHECK(tr_ioc_like("a_c", 3, "abc", 3, false));
+    CHECK(tr_ioc_like("a_c", 3, "a\xc3\xa9" "c", 4, false)); /* _ is one character */
+    CHECK(!tr_ioc_like("a_c", 3, "abbc", 4, false));
+    CHECK(tr_ioc_like("%.ASPX", 6, "x.aspx", 6, true));
 }
 
 static void ioc_list_types_detected(void)
@@ -730,20 +730,20 @@ static void ioc_bad_files_reported(void)
     memset(deep, '[', 200);
     deep[200] = '\0';
     json_doc d;
-    json_doc_init(&d);
-    CHECK_INT(json_parse(&d, deep, 200, 1000), TR_ERR_LIMIT);
-    json_doc_free(&d);
-    json_doc_init(&d);
+    tr_json_doc_init(&d);
+    CHECK_INT(tr_json_parse(&d, deep, 200, 1000), TR_ERR_LIMIT);
+    tr_json_doc_free(&d);
+    tr_json_doc_init(&d);
     static const char pair[] = "{\"a\":[1,2,{\"b\":\"\\ud83d\\ude00\"}]}";
-    CHECK_INT(json_parse(&d, pair, sizeof pair - 1, 1000), TR_OK);
-    const json_node *a = json_get(&d, json_root(&d), "a");
+    CHECK_INT(tr_json_parse(&d, pair, sizeof pair - 1, 1000), TR_OK);
+    const json_node *a = tr_json_get(&d, json_root(&d), "a");
     CHECK(a && a->count == 3);
-    const json_node *b = a ? json_get(&d, &d.nodes[a->first + 2], "b") : NULL;
+    const json_node *b = a ? tr_json_get(&d, &d.nodes[a->first + 2], "b") : NULL;
     CHECK(b && b->len == 4 && memcmp(b->str, "\xf0\x9f\x98\x80", 4) == 0);
-    json_doc_free(&d);
-    json_doc_init(&d);
-    CHECK_INT(json_parse(&d, "[1,2,3,4,5]", 11, 3), TR_ERR_LIMIT); /* the node budget */
-    json_doc_free(&d);
+    tr_json_doc_free(&d);
+    tr_json_doc_init(&d);
+    CHECK_INT(tr_json_parse(&d, "[1,2,3,4,5]", 11, 3), TR_ERR_LIMIT); /* the node budget */
+    tr_json_doc_free(&d);
 }
 
 /* ---------------------------------------------------------------- sightings and STIX output */
@@ -775,23 +775,23 @@ static bool stix_id(const char *s, const char *type)
 static size_t check_bundle(const char *text, size_t *nsight, uint64_t *count_total)
 {
     json_doc d;
-    json_doc_init(&d);
-    int rc = json_parse(&d, text, strlen(text), 1u << 20);
+    tr_json_doc_init(&d);
+    int rc = tr_json_parse(&d, text, strlen(text), 1u << 20);
     CHECK_INT(rc, TR_OK);
     if (rc != TR_OK) {
-        json_doc_free(&d);
+        tr_json_doc_free(&d);
         return 0;
     }
     const json_node *root = json_root(&d);
-    CHECK(json_get_str(&d, root, "type") && strcmp(json_get_str(&d, root, "type"), "bundle") == 0);
-    CHECK(stix_id(json_get_str(&d, root, "id"), "bundle"));
-    const json_node *objs = json_get(&d, root, "objects");
+    CHECK(tr_json_get_str(&d, root, "type") && strcmp(tr_json_get_str(&d, root, "type"), "bundle") == 0);
+    CHECK(stix_id(tr_json_get_str(&d, root, "id"), "bundle"));
+    const json_node *objs = tr_json_get(&d, root, "objects");
     CHECK(objs && objs->type == J_ARR);
     const char *ids[4096];
     size_t nids = 0;
     for (const json_node *o = json_first(&d, objs); o && nids < 4096; o = json_next(&d, o)) {
-        const char *id = json_get_str(&d, o, "id");
-        const char *type = json_get_str(&d, o, "type");
+        const char *id = tr_json_get_str(&d, o, "id");
+        const char *type = tr_json_get_str(&d, o, "type");
         CHECK(type && id);
         if (!type || !id)
             continue;
@@ -800,19 +800,19 @@ static size_t check_bundle(const char *text, size_t *nsight, uint64_t *count_tot
         for (size_t k = 0; k < nids; k++)
             CHECK(strcmp(ids[k], id) != 0); /* unique */
         ids[nids++] = id;
-        CHECK(json_get_str(&d, o, "spec_version") && strcmp(json_get_str(&d, o, "spec_version"), "2.1") == 0);
+        CHECK(tr_json_get_str(&d, o, "spec_version") && strcmp(tr_json_get_str(&d, o, "spec_version"), "2.1") == 0);
         static const char *const sdo[] = {"indicator", "identity", "observed-data", "sighting", NULL};
         for (const char *const *t = sdo; *t; t++)
             if (strcmp(type, *t) == 0) {
-                CHECK(rfc3339(json_get_str(&d, o, "created")));
-                CHECK(rfc3339(json_get_str(&d, o, "modified")));
+                CHECK(rfc3339(tr_json_get_str(&d, o, "created")));
+                CHECK(rfc3339(tr_json_get_str(&d, o, "modified")));
             }
         if (strcmp(type, "indicator") == 0) {
-            CHECK(json_get_str(&d, o, "pattern") != NULL);
-            CHECK(json_get_str(&d, o, "pattern_type") && strcmp(json_get_str(&d, o, "pattern_type"), "stix") == 0);
-            CHECK(rfc3339(json_get_str(&d, o, "valid_from")));
+            CHECK(tr_json_get_str(&d, o, "pattern") != NULL);
+            CHECK(tr_json_get_str(&d, o, "pattern_type") && strcmp(tr_json_get_str(&d, o, "pattern_type"), "stix") == 0);
+            CHECK(rfc3339(tr_json_get_str(&d, o, "valid_from")));
             /* the pattern we write parses back */
-            const char *p = json_get_str(&d, o, "pattern");
+            const char *p = tr_json_get_str(&d, o, "pattern");
             if (p) {
                 tr_arena a;
                 tr_arena_init(&a, 0);
@@ -820,7 +820,7 @@ static size_t check_bundle(const char *text, size_t *nsight, uint64_t *count_tot
                 char err[256];
                 tr_iocset *tmp;
                 tr_iocset_create(&tmp, NULL);
-                int prc = ioc_pattern_parse(p, strlen(p), &a, &e, err, sizeof err, ioc_keep_regex, tmp);
+                int prc = tr_ioc_pattern_parse(p, strlen(p), &a, &e, err, sizeof err, tr_ioc_keep_regex, tmp);
                 if (prc != TR_OK) {
                     char m[600];
                     snprintf(m, sizeof m, "pattern %s: %s", p, err);
@@ -830,22 +830,22 @@ static size_t check_bundle(const char *text, size_t *nsight, uint64_t *count_tot
                 tr_arena_free(&a);
             }
         } else if (strcmp(type, "identity") == 0) {
-            CHECK(json_get_str(&d, o, "name") != NULL);
+            CHECK(tr_json_get_str(&d, o, "name") != NULL);
         } else if (strcmp(type, "observed-data") == 0) {
-            CHECK(rfc3339(json_get_str(&d, o, "first_observed")));
-            CHECK(rfc3339(json_get_str(&d, o, "last_observed")));
-            const json_node *n = json_get(&d, o, "number_observed");
+            CHECK(rfc3339(tr_json_get_str(&d, o, "first_observed")));
+            CHECK(rfc3339(tr_json_get_str(&d, o, "last_observed")));
+            const json_node *n = tr_json_get(&d, o, "number_observed");
             CHECK(n && n->type == J_NUM && atoll(n->str) >= 1 && atoll(n->str) <= 999999999);
-            const json_node *refs = json_get(&d, o, "object_refs");
+            const json_node *refs = tr_json_get(&d, o, "object_refs");
             CHECK(refs && refs->type == J_ARR && refs->count >= 1);
         } else if (strcmp(type, "sighting") == 0) {
             (*nsight)++;
-            CHECK(json_get_str(&d, o, "sighting_of_ref") != NULL);
-            const json_node *c = json_get(&d, o, "count");
+            CHECK(tr_json_get_str(&d, o, "sighting_of_ref") != NULL);
+            const json_node *c = tr_json_get(&d, o, "count");
             CHECK(c && c->type == J_NUM);
             if (c)
                 *count_total += (uint64_t)atoll(c->str);
-            const char *fs = json_get_str(&d, o, "first_seen"), *ls = json_get_str(&d, o, "last_seen");
+            const char *fs = tr_json_get_str(&d, o, "first_seen"), *ls = tr_json_get_str(&d, o, "last_seen");
             if (fs || ls) {
                 CHECK(rfc3339(fs) && rfc3339(ls));
                 CHECK(fs && ls && strcmp(fs, ls) <= 0);
@@ -872,7 +872,7 @@ static size_t check_bundle(const char *text, size_t *nsight, uint64_t *count_tot
             }
         }
     }
-    json_doc_free(&d);
+    tr_json_doc_free(&d);
     return nids;
 }
 

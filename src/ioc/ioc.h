@@ -98,22 +98,22 @@ typedef struct ioc_ip {
 
 /* Parses an address or (allow_prefix) a CIDR range; strict textual forms.
  * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) become IPv4. */
-bool ioc_parse_ip(const char *s, size_t n, ioc_ip *out, bool allow_prefix);
+bool tr_ioc_parse_ip(const char *s, size_t n, ioc_ip *out, bool allow_prefix);
 /* An address as it may appear in an event value: also "a.b.c.d:port",
  * "[v6]:port" and "v6%zone". */
-bool ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out);
+bool tr_ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out);
 /* Keeps the first `prefix` bits of ip (prefix <= its family's width). */
-void ioc_ip_mask(ioc_ip *ip, unsigned prefix);
-bool ioc_ip_contains(const ioc_ip *net, const ioc_ip *addr);
+void tr_ioc_ip_mask(ioc_ip *ip, unsigned prefix);
+bool tr_ioc_ip_contains(const ioc_ip *net, const ioc_ip *addr);
 /* Writes the address (and /prefix when not a single address); returns the length. */
-size_t ioc_ip_format(const ioc_ip *ip, char *out, size_t cap);
+size_t tr_ioc_ip_format(const ioc_ip *ip, char *out, size_t cap);
 
-bool ioc_is_hex(const char *s, size_t n);
+bool tr_ioc_is_hex(const char *s, size_t n);
 /* A syntactically valid DNS name of at least two labels whose last label
  * is not numeric; ASCII case ignored; no trailing dot. */
-bool ioc_domain_valid(const char *s, size_t n);
+bool tr_ioc_domain_valid(const char *s, size_t n);
 /* A plausible e-mail address: local@valid-domain. */
-bool ioc_email_valid(const char *s, size_t n);
+bool tr_ioc_email_valid(const char *s, size_t n);
 
 /* The parts of a URL "scheme://[user@]host[:port][/path][?query][#frag]". */
 typedef struct ioc_url {
@@ -131,31 +131,31 @@ typedef struct ioc_url {
 
 /* Splits s (which must begin with a scheme) into *u; false when it is not
  * a URL with a host. */
-bool ioc_url_split(const char *s, size_t n, ioc_url *u);
+bool tr_ioc_url_split(const char *s, size_t n, ioc_url *u);
 /* The canonical key of a split URL: lower-cased host, ":port" unless the
  * default, the path ("/" when none), "?query" when any. Returns the length
  * written (0 when it does not fit in cap). */
-size_t ioc_url_canon(const ioc_url *u, char *out, size_t cap);
+size_t tr_ioc_url_canon(const ioc_url *u, char *out, size_t cap);
 
 /* Undoes defanging (hxxp, [.], (.), {.}, [dot], [:], [://], [at], [@]) into
  * out, which must hold n bytes; returns the new length. */
-size_t ioc_refang(const char *s, size_t n, char *out);
+size_t tr_ioc_refang(const char *s, size_t n, char *out);
 
 /* A value's type as detected for plain lists (tr_ioc_type), or -1. For
  * TR_IOC_IPV4/6 *ip holds the address or range. */
-int ioc_detect_type(const char *s, size_t n, ioc_ip *ip);
+int tr_ioc_detect_type(const char *s, size_t n, ioc_ip *ip);
 /* The common file extensions that make "name.ext" a file name, not a domain. */
-bool ioc_file_extension(const char *ext, size_t n);
+bool tr_ioc_file_extension(const char *ext, size_t n);
 
 /* ---------------------------------------------------------------- key hash */
 
 /* A 64-bit hash of a key of `kind` (case folded for IOC_CI_KINDS), eight
  * bytes at a time; never 0. */
-uint64_t ioc_key_hash(int kind, const char *s, size_t n);
+uint64_t tr_ioc_key_hash(int kind, const char *s, size_t n);
 /* A 64-bit hash of bytes as they are, from a seed (for caches). */
-uint64_t ioc_bytes_hash(uint64_t seed, const char *s, size_t n);
+uint64_t tr_ioc_bytes_hash(uint64_t seed, const char *s, size_t n);
 /* The key bytes of an IP range for the index: family, prefix, address. */
-size_t ioc_ip_key(const ioc_ip *ip, char out[18]);
+size_t tr_ioc_ip_key(const ioc_ip *ip, char out[18]);
 
 /* ---------------------------------------------------------------- expressions */
 
@@ -189,11 +189,11 @@ typedef struct ioc_expr {
  * syntax or value: err says where and why), TR_ERR_UNSUPPORTED (valid STIX
  * outside what traccia matches: err says what), TR_ERR_LIMIT or
  * TR_ERR_NOMEM. */
-int ioc_pattern_parse(const char *text, size_t len, tr_arena *arena, ioc_expr **out, char *err, size_t errcap,
+int tr_ioc_pattern_parse(const char *text, size_t len, tr_arena *arena, ioc_expr **out, char *err, size_t errcap,
                       int (*keep_re)(void *ctx, void *re), void *ctx);
 
 /* SQL LIKE of s against pattern p (% and _), ASCII case folded when ci. */
-bool ioc_like(const char *p, size_t pn, const char *s, size_t sn, bool ci);
+bool tr_ioc_like(const char *p, size_t pn, const char *s, size_t sn, bool ci);
 
 /* ---------------------------------------------------------------- the set */
 
@@ -290,39 +290,39 @@ struct tr_iocset {
 };
 
 /* Reports a problem with `path` at `where` (may be ""). */
-void ioc_diag(tr_iocset *set, int severity, const char *path, const char *where, const char *fmt, ...)
+void tr_ioc_diag(tr_iocset *set, int severity, const char *path, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Adds a source and returns its index, or -1 when out of memory. */
-int ioc_source_add(tr_iocset *set, const char *path, int format);
+int tr_ioc_source_add(tr_iocset *set, const char *path, int format);
 
 /* A new indicator (zeroed but for source, line, level high, windows open);
  * NULL when out of memory or past IOC_MAX_INDICATORS (reported). Its index
  * is set->ninds - 1. */
-ioc_ind *ioc_ind_new(tr_iocset *set, uint32_t source, uint32_t line);
-/* Drops the indicator last made by ioc_ind_new (it failed to load). */
-void ioc_ind_drop(tr_iocset *set);
+ioc_ind *tr_ioc_ind_new(tr_iocset *set, uint32_t source, uint32_t line);
+/* Drops the indicator last made by tr_ioc_ind_new (it failed to load). */
+void tr_ioc_ind_drop(tr_iocset *set);
 
 /* Anchors indicator `ind` on key (kind, s, n). For single-value
  * indicators, *dup is set when the same source already anchored the same
  * key (the caller then drops the indicator). Returns TR_OK or TR_ERR_NOMEM. */
-int ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t n, bool *dup);
+int tr_ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t n, bool *dup);
 /* Anchors the indicator on a pattern of kind's database. */
-int ioc_hs_add(tr_iocset *set, uint32_t ind, int kind, const char *expr, unsigned flags);
+int tr_ioc_hs_add(tr_iocset *set, uint32_t ind, int kind, const char *expr, unsigned flags);
 /* Anchors an indicator's expression: chooses its anchors and adds them,
  * sets IND_DIRECT. TR_ERR_UNSUPPORTED when no comparison can anchor it. */
-int ioc_anchor_expr(tr_iocset *set, uint32_t ind, const ioc_expr *e, char *why, size_t whycap);
+int tr_ioc_anchor_expr(tr_iocset *set, uint32_t ind, const ioc_expr *e, char *why, size_t whycap);
 /* Registers a compiled regular expression for freeing with the set. */
-int ioc_keep_regex(void *set, void *re);
+int tr_ioc_keep_regex(void *set, void *re);
 
 /* Loads one file's bytes (the format is detected); `path` names it. */
-int ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t len);
+int tr_ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t len);
 /* Loads a MISP feed folder (dir holds manifest.json). */
-int ioc_load_misp_feed(tr_iocset *set, const char *dir);
+int tr_ioc_load_misp_feed(tr_iocset *set, const char *dir);
 
 /* The canonical key of a single value of tr_ioc_type `type` into out
  * (IOC_MAX_VALUE + 32 bytes): its kind and length; 0 when the value is not
  * valid for the type (why says so). */
-size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, const char **why);
+size_t tr_ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, const char **why);
 
 #endif

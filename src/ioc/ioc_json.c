@@ -32,13 +32,13 @@ typedef struct parser {
     int rc;
 } parser;
 
-void json_doc_init(json_doc *d)
+void tr_json_doc_init(json_doc *d)
 {
     memset(d, 0, sizeof *d);
     tr_arena_init(&d->arena, 64 * 1024);
 }
 
-void json_doc_free(json_doc *d)
+void tr_json_doc_free(json_doc *d)
 {
     tr_free(d->nodes);
     tr_arena_free(&d->arena);
@@ -393,7 +393,7 @@ static uint32_t parse_value(parser *p, int depth)
     }
 }
 
-int json_parse(json_doc *d, const char *text, size_t len, size_t max_nodes)
+int tr_json_parse(json_doc *d, const char *text, size_t len, size_t max_nodes)
 {
     parser p = {d, text, len, 0, 1, max_nodes ? max_nodes : 1, TR_OK};
     d->n = 0;
@@ -417,7 +417,7 @@ int json_parse(json_doc *d, const char *text, size_t len, size_t max_nodes)
     return p.rc;
 }
 
-const json_node *json_get(const json_doc *d, const json_node *obj, const char *key)
+const json_node *tr_json_get(const json_doc *d, const json_node *obj, const char *key)
 {
     if (!obj || obj->type != J_OBJ)
         return NULL;
@@ -428,15 +428,15 @@ const json_node *json_get(const json_doc *d, const json_node *obj, const char *k
     return NULL;
 }
 
-const char *json_get_str(const json_doc *d, const json_node *obj, const char *key)
+const char *tr_json_get_str(const json_doc *d, const json_node *obj, const char *key)
 {
-    const json_node *n = json_get(d, obj, key);
+    const json_node *n = tr_json_get(d, obj, key);
     return n && n->type == J_STR ? n->str : NULL;
 }
 
-int json_get_bool(const json_doc *d, const json_node *obj, const char *key, int def)
+int tr_json_get_bool(const json_doc *d, const json_node *obj, const char *key, int def)
 {
-    const json_node *n = json_get(d, obj, key);
+    const json_node *n = tr_json_get(d, obj, key);
     if (!n)
         return def;
     if (n->type == J_TRUE)

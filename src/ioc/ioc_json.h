@@ -14,7 +14,7 @@
  * Every byte is bounds-checked; errors give the line, the byte offset and
  * the reason. Duplicate keys are kept; lookups return the first.
  *
- * Ownership: the document owns its node array and arena; json_doc_free
+ * Ownership: the document owns its node array and arena; tr_json_doc_free
  * releases both.
  */
 #ifndef TR_IOC_JSON_H
@@ -45,20 +45,20 @@ typedef struct json_doc {
     json_node *nodes;  /* nodes[0] is the root */
     size_t n, cap;
     tr_arena arena;
-    /* the error, when json_parse fails with TR_ERR_FORMAT or TR_ERR_LIMIT */
+    /* the error, when tr_json_parse fails with TR_ERR_FORMAT or TR_ERR_LIMIT */
     char err[160];
     uint32_t err_line;
     size_t err_offset;
 } json_doc;
 
-void json_doc_init(json_doc *d);
-void json_doc_free(json_doc *d);
+void tr_json_doc_init(json_doc *d);
+void tr_json_doc_free(json_doc *d);
 
 /* Parses text[0..len) as one JSON value (surrounding whitespace allowed).
  * Returns TR_OK, TR_ERR_FORMAT (malformed: err, err_line, err_offset say
  * where and why), TR_ERR_LIMIT (too deep, too many nodes: likewise) or
  * TR_ERR_NOMEM. */
-int json_parse(json_doc *d, const char *text, size_t len, size_t max_nodes);
+int tr_json_parse(json_doc *d, const char *text, size_t len, size_t max_nodes);
 
 static inline const json_node *json_root(const json_doc *d) { return d->n ? &d->nodes[0] : NULL; }
 static inline const json_node *json_first(const json_doc *d, const json_node *n)
@@ -70,10 +70,10 @@ static inline const json_node *json_next(const json_doc *d, const json_node *n)
     return n->next ? &d->nodes[n->next] : NULL;
 }
 /* The first member `key` of object `obj`; NULL when absent or obj is not an object. */
-const json_node *json_get(const json_doc *d, const json_node *obj, const char *key);
+const json_node *tr_json_get(const json_doc *d, const json_node *obj, const char *key);
 /* The member's string, or NULL when absent or not a string. */
-const char *json_get_str(const json_doc *d, const json_node *obj, const char *key);
+const char *tr_json_get_str(const json_doc *d, const json_node *obj, const char *key);
 /* Truth of a member: true, "1", "true", 1; def when absent. */
-int json_get_bool(const json_doc *d, const json_node *obj, const char *key, int def);
+int tr_json_get_bool(const json_doc *d, const json_node *obj, const char *key, int def);
 
 #endif

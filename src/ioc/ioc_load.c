@@ -59,7 +59,7 @@ static void reject(loader *L, uint32_t line, bool unsupported, const char *fmt, 
     va_end(ap);
     if (line)
         snprintf(where, sizeof where, "line %u", line);
-    ioc_diag(L->set, unsupported ? TR_SEV_WARNING : TR_SEV_ERROR, L->path, where, "%s", reason);
+    tr_ioc_diag(L->set, unsupported ? TR_SEV_WARNING : TR_SEV_ERROR, L->path, where, "%s", reason);
 }
 
 static void count_loaded(loader *L, int type)
@@ -85,7 +85,7 @@ static void count_not_ids(loader *L)
 
 static bool begin(loader *L, tr_iocset *set, const char *path, int format)
 {
-    int s = ioc_source_add(set, path, format);
+    int s = tr_ioc_source_add(set, path, format);
     if (s < 0)
         return false;
     L->set = set;
@@ -189,7 +189,7 @@ static int add_value(loader *L, int type, const char *v, size_t n, const meta *m
         const char *bar = memchr(v, '|', n); /* ip-dst|port */
         if (bar)
             n = (size_t)(bar - v);
-        if (!ioc_parse_ip(v, n, &ip, true)) {
+        if (!tr_ioc_parse_ip(v, n, &ip, true)) {
             reject(L, m->line, false, "%s%s'%.*s' is not an IP address or CIDR range", label, sep, SHOW(n, v));
             return TR_OK;
         }
@@ -225,7 +225,7 @@ static int add_value(loader *L, int type, const char *v, size_t n, const meta *m
     default:
         break;
     }
-    ioc_ind *ind = ioc_ind_new(set, L->src, m->line);
+    ioc_ind *ind = tr_ioc_ind_new(set, L->src, m->line);
     if (!ind)
         return set->ninds >= IOC_MAX_INDICATORS ? TR_OK : TR_ERR_NOMEM;
     uint32_t idx = (uint32_t)(set->ninds - 1);
@@ -263,15 +263,15 @@ static int add_value(loader *L, int type, const char *v, size_t n, const meta *m
             }
         }
         expr[o] = '\0';
-        rc = ioc_hs_add(set, idx, kind, expr, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+        rc = tr_ioc_hs_add(set, idx, kind, expr, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
         tr_free(expr);
     } else {
         char buf[IOC_MAX_VALUE + 64];
         int kind;
         const char *why;
-        size_t len = ioc_canon_value(type, v, n, buf, &kind, &why);
+        size_t len = tr_ioc_canon_value(type, v, n, buf, &kind, &why);
         if (!len) {
-            ioc_ind_drop(set);
+            tr_ioc_ind_drop(set);
             reject(L, m->line, false, "%s%s'%.*s' as %s: %s", label, sep, SHOW(n, v), tr_ioc_type_name(type), why);
             return TR_OK;
         }
@@ -279,19 +279,19 @@ static int add_value(loader *L, int type, const char *v, size_t n, const meta *m
         if (!(ind->value = tr_arena_strndup(&set->arena, buf, len)))
             return TR_ERR_NOMEM;
         if (kind == K_IP) {
-            ioc_parse_ip(buf, len, &ip, true);
+            tr_ioc_parse_ip(buf, len, &ip, true);
             ind->type = ip.family == 4 ? TR_IOC_IPV4 : TR_IOC_IPV6;
-            rc = ioc_index_add(set, idx, K_IP, (const char *)&ip, sizeof ip, &dup);
+            rc = tr_ioc_index_add(set, idx, K_IP, (const char *)&ip, sizeof ip, &dup);
         } else {
-            rc = ioc_index_add(set, idx, kind, buf, len, &dup);
+            rc = tr_ioc_index_add(set, idx, kind, buf, len, &dup);
         }
     }
     if (rc) {
-        ioc_ind_drop(set);
+        tr_ioc_ind_drop(set);
         return rc;
     }
     if (dup) {
-        ioc_ind_drop(set);
+        tr_ioc_ind_drop(set);
         count_dup(L);
         return TR_OK;
     }
@@ -464,7 +464,7 @@ static int load_list(tr_iocset *set, const char *path, const char *data, size_t 
             type = T_UNKNOWN;
         }
         if (v) {
-            size_t rn = ioc_refang(v, vn, refanged);
+            size_t rn = tr_ioc_refang(v, vn, refanged);
             if (type == T_UNKNOWN) {
                 ioc_ip ip;
                 size_t a = 0;
@@ -474,7 +474,7 @@ static int load_list(tr_iocset *set, const char *path, const char *data, size_t 
                 rn -= a;
                 while (rn && (refanged[rn - 1] == ' ' || refanged[rn - 1] == '\t'))
                     rn--;
-                type = ioc_detect_type(refanged, rn, &ip);
+                type = tr_ioc_detect_type(refanged, rn, &ip);
                 if (type < 0) {
                     reject(&L, line, false, "'%.*s': not a recognised indicator; give its type in a column",
                            SHOW(rn, refanged));
@@ -486,11 +486,11 @@ static int load_list(tr_iocset *set, const char *path, const char *data, size_t 
         }
         /* untyped: the whole line, else the first field whose type shows */
         ioc_ip ip;
-        size_t rn = ioc_refang(s, n, refanged);
-        int t = ioc_detect_type(refanged, rn, &ip);
+        size_t rn = tr_ioc_refang(s, n, refanged);
+        int t = tr_ioc_detect_type(refanged, rn, &ip);
         if (t < 0 && nf > 1) {
             for (size_t i = 0; i < nf && t < 0; i++) {
-                rn = ioc_refang(f[i].s, f[i].n, refanged);
+                rn = tr_ioc_refang(f[i].s, f[i].n, refanged);
                 size_t a = 0;
                 while (a < rn && (refanged[a] == ' ' || refanged[a] == '\t'))
                     a++;
@@ -498,7 +498,7 @@ static int load_list(tr_iocset *set, const char *path, const char *data, size_t 
                 rn -= a;
                 while (rn && (refanged[rn - 1] == ' ' || refanged[rn - 1] == '\t'))
                     rn--;
-                t = ioc_detect_type(refanged, rn, &ip);
+                t = tr_ioc_detect_type(refanged, rn, &ip);
             }
         }
         if (t < 0) {
@@ -546,29 +546,29 @@ static int tags_of(tr_iocset *set, const json_doc *d, const json_node *arr, cons
 static int stix_indicator(loader *L, const json_doc *d, const json_node *o)
 {
     tr_iocset *set = L->set;
-    const char *id = json_get_str(d, o, "id");
+    const char *id = tr_json_get_str(d, o, "id");
     uint32_t line = o->line;
     if (!id || strncmp(id, "indicator--", 11) != 0) {
         reject(L, line, false, "indicator without a valid id (indicator--UUID)");
         return TR_OK;
     }
-    if (json_get_bool(d, o, "revoked", 0)) {
+    if (tr_json_get_bool(d, o, "revoked", 0)) {
         set->sources[L->src].counts.revoked++;
         set->stats.counts.revoked++;
         return TR_OK;
     }
-    const char *ptype = json_get_str(d, o, "pattern_type");
+    const char *ptype = tr_json_get_str(d, o, "pattern_type");
     if (ptype && strcmp(ptype, "stix") != 0) {
         reject(L, line, true, "%s: pattern_type '%.40s' is not supported (only stix)", id, ptype);
         return TR_OK;
     }
-    const json_node *pn = json_get(d, o, "pattern");
+    const json_node *pn = tr_json_get(d, o, "pattern");
     if (!pn || pn->type != J_STR) {
         reject(L, line, false, "%s: no pattern", id);
         return TR_OK;
     }
     tr_time from = TR_TIME_NONE, until = TR_TIME_NONE;
-    const char *vf = json_get_str(d, o, "valid_from"), *vu = json_get_str(d, o, "valid_until");
+    const char *vf = tr_json_get_str(d, o, "valid_from"), *vu = tr_json_get_str(d, o, "valid_until");
     if (vf && tr_time_parse(vf, strlen(vf), &from) != TR_OK) {
         reject(L, line, false, "%s: valid_from '%.40s' is not a timestamp", id, vf);
         return TR_OK;
@@ -583,7 +583,7 @@ static int stix_indicator(loader *L, const json_doc *d, const json_node *o)
     }
     char why[512];
     ioc_expr *e;
-    int rc = ioc_pattern_parse(pn->str, pn->len, &set->arena, &e, why, sizeof why, ioc_keep_regex, set);
+    int rc = tr_ioc_pattern_parse(pn->str, pn->len, &set->arena, &e, why, sizeof why, tr_ioc_keep_regex, set);
     if (rc == TR_ERR_NOMEM)
         return rc;
     if (rc != TR_OK) {
@@ -591,7 +591,7 @@ static int stix_indicator(loader *L, const json_doc *d, const json_node *o)
                rc == TR_ERR_UNSUPPORTED ? "not supported" : "not valid", why);
         return TR_OK;
     }
-    ioc_ind *ind = ioc_ind_new(set, L->src, line);
+    ioc_ind *ind = tr_ioc_ind_new(set, L->src, line);
     if (!ind)
         return set->ninds >= IOC_MAX_INDICATORS ? TR_OK : TR_ERR_NOMEM;
     uint32_t idx = (uint32_t)(set->ninds - 1);
@@ -605,13 +605,13 @@ static int stix_indicator(loader *L, const json_doc *d, const json_node *o)
         return TR_ERR_NOMEM;
     if (!(sx->pattern = tr_arena_strndup(&set->arena, pn->str, pn->len)))
         return TR_ERR_NOMEM;
-    sx->created = arena_str(set, json_get_str(d, o, "created"));
-    sx->modified = arena_str(set, json_get_str(d, o, "modified"));
+    sx->created = arena_str(set, tr_json_get_str(d, o, "created"));
+    sx->modified = arena_str(set, tr_json_get_str(d, o, "modified"));
     sx->valid_from = arena_str(set, vf);
     sx->valid_until = arena_str(set, vu);
     ind->stix = sx;
-    ind->name = arena_str(set, json_get_str(d, o, "name"));
-    if ((rc = tags_of(set, d, json_get(d, o, "labels"), json_get(d, o, "indicator_types"), &ind->tags, &ind->ntags)))
+    ind->name = arena_str(set, tr_json_get_str(d, o, "name"));
+    if ((rc = tags_of(set, d, tr_json_get(d, o, "labels"), tr_json_get(d, o, "indicator_types"), &ind->tags, &ind->ntags)))
         return rc;
     /* one comparison with one value shows as that value; anything else as the pattern */
     if (e->type == E_CMP && e->cmp->op == OP_EQ && e->cmp->nvalues == 1) {
@@ -640,14 +640,14 @@ static int stix_indicator(loader *L, const json_doc *d, const json_node *o)
     }
     if (!ind->value && !(ind->value = tr_arena_strndup(&set->arena, pn->str, pn->len)))
         return TR_ERR_NOMEM;
-    rc = ioc_anchor_expr(set, idx, e, why, sizeof why);
+    rc = tr_ioc_anchor_expr(set, idx, e, why, sizeof why);
     if (rc == TR_ERR_UNSUPPORTED) {
-        ioc_ind_drop(set);
+        tr_ioc_ind_drop(set);
         reject(L, pn->line, true, "%s: pattern not supported: %s", id, why);
         return TR_OK;
     }
     if (rc) {
-        ioc_ind_drop(set);
+        tr_ioc_ind_drop(set);
         return rc;
     }
     count_loaded(L, ind->type);
@@ -659,7 +659,7 @@ static int load_stix_objects(loader *L, const json_doc *d, const json_node *arr)
     for (const json_node *o = json_first(d, arr); o; o = json_next(d, o)) {
         if (o->type != J_OBJ)
             continue;
-        const char *t = json_get_str(d, o, "type");
+        const char *t = tr_json_get_str(d, o, "type");
         if (t && strcmp(t, "indicator") == 0) {
             int rc = stix_indicator(L, d, o);
             if (rc)
@@ -680,7 +680,7 @@ static void misp_tag_names(tr_iocset *set, const json_doc *d, const json_node *t
     size_t n = 0;
     if (tags && tags->type == J_ARR)
         for (const json_node *t = json_first(d, tags); t; t = json_next(d, t))
-            n += json_get_str(d, t, "name") != NULL;
+            n += tr_json_get_str(d, t, "name") != NULL;
     if (!n)
         return;
     const char **v = tr_arena_alloc(&set->arena, (n + nbase) * sizeof *v);
@@ -692,7 +692,7 @@ static void misp_tag_names(tr_iocset *set, const json_doc *d, const json_node *t
     for (; k < nbase; k++)
         v[k] = base[k];
     for (const json_node *t = json_first(d, tags); t; t = json_next(d, t)) {
-        const char *name = json_get_str(d, t, "name");
+        const char *name = tr_json_get_str(d, t, "name");
         if (name && !(v[k++] = arena_str(set, name))) {
             *rc = TR_ERR_NOMEM;
             return;
@@ -706,16 +706,16 @@ static int misp_attribute(loader *L, const json_doc *d, const json_node *a, cons
 {
     if (a->type != J_OBJ)
         return TR_OK;
-    if (json_get_bool(d, a, "deleted", 0))
+    if (tr_json_get_bool(d, a, "deleted", 0))
         return TR_OK;
-    const char *uuid = json_get_str(d, a, "uuid");
-    const char *type = json_get_str(d, a, "type");
-    const json_node *vn = json_get(d, a, "value");
+    const char *uuid = tr_json_get_str(d, a, "uuid");
+    const char *type = tr_json_get_str(d, a, "type");
+    const json_node *vn = tr_json_get(d, a, "value");
     if (!type || !vn || vn->type != J_STR) {
         reject(L, a->line, false, "%s%sattribute without a type and a value", uuid ? uuid : "", uuid ? ": " : "");
         return TR_OK;
     }
-    if (!json_get_bool(d, a, "to_ids", 1)) {
+    if (!tr_json_get_bool(d, a, "to_ids", 1)) {
         count_not_ids(L);
         return TR_OK;
     }
@@ -727,11 +727,11 @@ static int misp_attribute(loader *L, const json_doc *d, const json_node *a, cons
     meta m = *ev;
     m.id = uuid;
     m.line = a->line;
-    const char *comment = json_get_str(d, a, "comment");
+    const char *comment = tr_json_get_str(d, a, "comment");
     if (comment && comment[0])
         m.name = comment;
     int rc = TR_OK;
-    misp_tag_names(L->set, d, json_get(d, a, "Tag"), ev->tags, ev->ntags, &m.tags, &m.ntags, &rc);
+    misp_tag_names(L->set, d, tr_json_get(d, a, "Tag"), ev->tags, ev->ntags, &m.tags, &m.ntags, &rc);
     if (rc)
         return rc;
     return add_value(L, t, vn->str, vn->len, &m);
@@ -741,26 +741,26 @@ static int misp_event(loader *L, const json_doc *d, const json_node *e)
 {
     if (!e || e->type != J_OBJ)
         return TR_OK;
-    meta ev = {.level = TR_LEVEL_HIGH, .name = json_get_str(d, e, "info")};
-    const json_node *tl = json_get(d, e, "threat_level_id");
+    meta ev = {.level = TR_LEVEL_HIGH, .name = tr_json_get_str(d, e, "info")};
+    const json_node *tl = tr_json_get(d, e, "threat_level_id");
     if (tl && (tl->type == J_STR || tl->type == J_NUM) && tl->len == 1) {
         char c = tl->str[0];
         ev.level = c == '2' ? TR_LEVEL_MEDIUM : c == '3' ? TR_LEVEL_LOW : TR_LEVEL_HIGH;
     }
     int rc = TR_OK;
-    misp_tag_names(L->set, d, json_get(d, e, "Tag"), NULL, 0, &ev.tags, &ev.ntags, &rc);
+    misp_tag_names(L->set, d, tr_json_get(d, e, "Tag"), NULL, 0, &ev.tags, &ev.ntags, &rc);
     if (rc)
         return rc;
-    const json_node *attrs = json_get(d, e, "Attribute");
+    const json_node *attrs = tr_json_get(d, e, "Attribute");
     if (attrs && attrs->type == J_ARR)
         for (const json_node *a = json_first(d, attrs); a && !rc; a = json_next(d, a))
             rc = misp_attribute(L, d, a, &ev);
-    const json_node *objs = json_get(d, e, "Object");
+    const json_node *objs = tr_json_get(d, e, "Object");
     if (objs && objs->type == J_ARR)
         for (const json_node *o = json_first(d, objs); o && !rc; o = json_next(d, o)) {
-            if (json_get_bool(d, o, "deleted", 0))
+            if (tr_json_get_bool(d, o, "deleted", 0))
                 continue;
-            const json_node *oa = json_get(d, o, "Attribute");
+            const json_node *oa = tr_json_get(d, o, "Attribute");
             if (oa && oa->type == J_ARR)
                 for (const json_node *a = json_first(d, oa); a && !rc; a = json_next(d, a))
                     rc = misp_attribute(L, d, a, &ev);
@@ -778,7 +778,7 @@ static bool is_uuid(const char *s)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (s[i] != '-')
                 return false;
-        } else if (!ioc_is_hex(s + i, 1)) {
+        } else if (!tr_ioc_is_hex(s + i, 1)) {
             return false;
         }
     }
@@ -789,15 +789,15 @@ static bool is_uuid(const char *s)
 static bool looks_like_manifest(const json_doc *d, const json_node *root)
 {
     const json_node *c = json_first(d, root);
-    return c && c->type == J_OBJ && c->key && is_uuid(c->key) && json_get(d, c, "info") &&
-           (json_get(d, c, "timestamp") || json_get(d, c, "Orgc") || json_get(d, c, "date"));
+    return c && c->type == J_OBJ && c->key && is_uuid(c->key) && tr_json_get(d, c, "info") &&
+           (tr_json_get(d, c, "timestamp") || tr_json_get(d, c, "Orgc") || tr_json_get(d, c, "date"));
 }
 
 static int load_feed_events(tr_iocset *set, const char *dir, const char *manifest_path, const json_doc *d,
                             const json_node *root)
 {
     if (set->feed_depth) { /* an event file that is itself a manifest: no recursion */
-        ioc_diag(set, TR_SEV_ERROR, manifest_path, "", "a feed manifest inside a MISP feed: not followed");
+        tr_ioc_diag(set, TR_SEV_ERROR, manifest_path, "", "a feed manifest inside a MISP feed: not followed");
         set->stats.files_failed++;
         return TR_OK;
     }
@@ -807,7 +807,7 @@ static int load_feed_events(tr_iocset *set, const char *dir, const char *manifes
         if (!c->key || !is_uuid(c->key)) {
             char where[32];
             snprintf(where, sizeof where, "line %u", c->line);
-            ioc_diag(set, TR_SEV_ERROR, manifest_path, where, "key '%.60s' is not an event uuid: skipped",
+            tr_ioc_diag(set, TR_SEV_ERROR, manifest_path, where, "key '%.60s' is not an event uuid: skipped",
                      c->key ? c->key : "");
             continue;
         }
@@ -819,7 +819,7 @@ static int load_feed_events(tr_iocset *set, const char *dir, const char *manifes
         sprintf(p, "%s/%s.json", dir, c->key);
         struct stat st;
         if (stat(p, &st) != 0) {
-            ioc_diag(set, TR_SEV_ERROR, p, "", "listed in the feed's manifest.json but missing");
+            tr_ioc_diag(set, TR_SEV_ERROR, p, "", "listed in the feed's manifest.json but missing");
             set->stats.files_failed++;
         } else {
             rc = tr_iocset_add_path(set, p);
@@ -830,7 +830,7 @@ static int load_feed_events(tr_iocset *set, const char *dir, const char *manifes
     return rc;
 }
 
-int ioc_load_misp_feed(tr_iocset *set, const char *dir)
+int tr_ioc_load_misp_feed(tr_iocset *set, const char *dir)
 {
     char *mp = tr_malloc(strlen(dir) + 16);
     if (!mp)
@@ -853,19 +853,19 @@ int ioc_load_misp_feed(tr_iocset *set, const char *dir)
     }
     if (!buf) {
         if (rc == TR_OK) {
-            ioc_diag(set, TR_SEV_ERROR, mp, "", "cannot read the feed's manifest");
+            tr_ioc_diag(set, TR_SEV_ERROR, mp, "", "cannot read the feed's manifest");
             set->stats.files_failed++;
         }
         tr_free(mp);
         return rc;
     }
     json_doc d;
-    json_doc_init(&d);
-    rc = json_parse(&d, buf, n, n / 2 + 16);
+    tr_json_doc_init(&d);
+    rc = tr_json_parse(&d, buf, n, n / 2 + 16);
     if (rc == TR_OK) {
         const json_node *root = json_root(&d);
         if (root->type != J_OBJ) {
-            ioc_diag(set, TR_SEV_ERROR, mp, "", "a MISP feed manifest is a JSON object of events");
+            tr_ioc_diag(set, TR_SEV_ERROR, mp, "", "a MISP feed manifest is a JSON object of events");
             set->stats.files_failed++;
         } else {
             rc = load_feed_events(set, dir, mp, &d, root);
@@ -873,11 +873,11 @@ int ioc_load_misp_feed(tr_iocset *set, const char *dir)
     } else if (rc != TR_ERR_NOMEM) {
         char where[48];
         snprintf(where, sizeof where, "line %u", d.err_line);
-        ioc_diag(set, TR_SEV_ERROR, mp, where, "not valid JSON: %s (byte %zu)", d.err, d.err_offset);
+        tr_ioc_diag(set, TR_SEV_ERROR, mp, where, "not valid JSON: %s (byte %zu)", d.err, d.err_offset);
         set->stats.files_failed++;
         rc = TR_OK;
     }
-    json_doc_free(&d);
+    tr_json_doc_free(&d);
     tr_free(buf);
     tr_free(mp);
     return rc;
@@ -888,25 +888,25 @@ int ioc_load_misp_feed(tr_iocset *set, const char *dir)
 static int load_json(tr_iocset *set, const char *path, const char *data, size_t len)
 {
     json_doc d;
-    json_doc_init(&d);
-    int rc = json_parse(&d, data, len, len / 2 + 16);
+    tr_json_doc_init(&d);
+    int rc = tr_json_parse(&d, data, len, len / 2 + 16);
     if (rc != TR_OK) {
         if (rc != TR_ERR_NOMEM) {
             char where[48];
             snprintf(where, sizeof where, "line %u", d.err_line);
-            ioc_diag(set, TR_SEV_ERROR, path, where, "not valid JSON: %s (byte %zu): no indicator loaded", d.err,
+            tr_ioc_diag(set, TR_SEV_ERROR, path, where, "not valid JSON: %s (byte %zu): no indicator loaded", d.err,
                      d.err_offset);
             set->stats.files_failed++;
             rc = TR_OK;
         }
-        json_doc_free(&d);
+        tr_json_doc_free(&d);
         return rc;
     }
     const json_node *root = json_root(&d);
-    const char *type = json_get_str(&d, root, "type");
+    const char *type = tr_json_get_str(&d, root, "type");
     loader L;
     if (type && strcmp(type, "bundle") == 0) {
-        const json_node *objs = json_get(&d, root, "objects");
+        const json_node *objs = tr_json_get(&d, root, "objects");
         if (!begin(&L, set, path, TR_IOC_FORMAT_STIX))
             rc = TR_ERR_NOMEM;
         else if (objs && objs->type == J_ARR)
@@ -916,16 +916,16 @@ static int load_json(tr_iocset *set, const char *path, const char *data, size_t 
             rc = TR_ERR_NOMEM;
         else
             rc = stix_indicator(&L, &d, root);
-    } else if (root->type == J_OBJ && (json_get(&d, root, "Event") || json_get(&d, root, "response") ||
-                                       (json_get(&d, root, "Attribute") && json_get(&d, root, "info")))) {
+    } else if (root->type == J_OBJ && (tr_json_get(&d, root, "Event") || tr_json_get(&d, root, "response") ||
+                                       (tr_json_get(&d, root, "Attribute") && tr_json_get(&d, root, "info")))) {
         if (!begin(&L, set, path, TR_IOC_FORMAT_MISP)) {
             rc = TR_ERR_NOMEM;
-        } else if (json_get(&d, root, "Event")) {
-            rc = misp_event(&L, &d, json_get(&d, root, "Event"));
-        } else if (json_get(&d, root, "response")) {
-            const json_node *r = json_get(&d, root, "response");
+        } else if (tr_json_get(&d, root, "Event")) {
+            rc = misp_event(&L, &d, tr_json_get(&d, root, "Event"));
+        } else if (tr_json_get(&d, root, "response")) {
+            const json_node *r = tr_json_get(&d, root, "response");
             for (const json_node *c = r->type == J_ARR ? json_first(&d, r) : NULL; c && !rc; c = json_next(&d, c))
-                rc = misp_event(&L, &d, json_get(&d, c, "Event") ? json_get(&d, c, "Event") : c);
+                rc = misp_event(&L, &d, tr_json_get(&d, c, "Event") ? tr_json_get(&d, c, "Event") : c);
         } else {
             rc = misp_event(&L, &d, root);
         }
@@ -947,30 +947,30 @@ static int load_json(tr_iocset *set, const char *path, const char *data, size_t 
         const json_node *c = json_first(&d, root);
         while (c && c->type != J_OBJ)
             c = json_next(&d, c);
-        if (c && json_get(&d, c, "Event")) {
+        if (c && tr_json_get(&d, c, "Event")) {
             if (!begin(&L, set, path, TR_IOC_FORMAT_MISP))
                 rc = TR_ERR_NOMEM;
             for (; c && !rc; c = json_next(&d, c))
-                rc = misp_event(&L, &d, json_get(&d, c, "Event"));
-        } else if (c && json_get_str(&d, c, "type")) {
+                rc = misp_event(&L, &d, tr_json_get(&d, c, "Event"));
+        } else if (c && tr_json_get_str(&d, c, "type")) {
             if (!begin(&L, set, path, TR_IOC_FORMAT_STIX))
                 rc = TR_ERR_NOMEM;
             else
                 rc = load_stix_objects(&L, &d, root);
         } else {
-            ioc_diag(set, TR_SEV_ERROR, path, "", "a JSON array, but neither of STIX objects nor of MISP events: "
+            tr_ioc_diag(set, TR_SEV_ERROR, path, "", "a JSON array, but neither of STIX objects nor of MISP events: "
                      "no indicator loaded");
             set->stats.files_failed++;
         }
     } else {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "JSON, but neither a STIX bundle nor a MISP event: no indicator loaded");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "JSON, but neither a STIX bundle nor a MISP event: no indicator loaded");
         set->stats.files_failed++;
     }
-    json_doc_free(&d);
+    tr_json_doc_free(&d);
     return rc;
 }
 
-int ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t len)
+int tr_ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t len)
 {
     uint64_t head = (uint64_t)len;
     tr_sha256_update(&set->digest, &head, sizeof head);
@@ -978,7 +978,7 @@ int ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t l
     size_t i = 0;
     if (len >= 2 && ((unsigned char)data[0] == 0xff || (unsigned char)data[0] == 0xfe) &&
         ((unsigned char)data[1] == 0xfe || (unsigned char)data[1] == 0xff)) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "UTF-16 text: save the list as UTF-8; no indicator loaded");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "UTF-16 text: save the list as UTF-8; no indicator loaded");
         set->stats.files_failed++;
         return TR_OK;
     }
@@ -986,7 +986,7 @@ int ioc_load_buffer(tr_iocset *set, const char *path, const char *data, size_t l
         i = 3;
     size_t probe = len < 4096 ? len : 4096;
     if (memchr(data, '\0', probe)) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "binary data, not an indicator file: not loaded");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "binary data, not an indicator file: not loaded");
         set->stats.files_failed++;
         return TR_OK;
     }

@@ -379,7 +379,7 @@ static void probe(tr_ioc_matcher *m, int kind, const char *s, size_t n)
     const tr_iocset *set = m->set;
     if (!set->slots)
         return;
-    uint64_t h = ioc_key_hash(kind, s, n);
+    uint64_t h = tr_ioc_key_hash(kind, s, n);
     uint64_t *neg = &m->neg[h & (NEG_SLOTS - 1)];
     if (*neg == h)
         return;
@@ -466,7 +466,7 @@ static bool eval_text_op(tr_ioc_matcher *m, const ioc_cmp *c, const char *s, siz
     bool ci = (IOC_CI_KINDS >> c->kind) & 1u;
     switch (c->op) {
     case OP_LIKE:
-        return ioc_like(c->values[0].s, c->values[0].len, s, n, ci);
+        return tr_ioc_like(c->values[0].s, c->values[0].len, s, n, ci);
     case OP_MATCHES:
         return c->re && pcre2_match(c->re, (PCRE2_SPTR)s, n, 0, 0, m->md, NULL) >= 0;
     case OP_CONTAINS:
@@ -522,7 +522,7 @@ static void emit_ip(tr_ioc_matcher *m, int role, const ioc_ip *ip, uint32_t kind
             if (c->kind != kind)
                 continue;
             for (uint32_t i = 0; i < c->nvalues && !m->ehit; i++)
-                if (ioc_ip_contains(&c->values[i].ip, ip))
+                if (tr_ioc_ip_contains(&c->values[i].ip, ip))
                     m->ehit = true;
             continue;
         }
@@ -537,9 +537,9 @@ static void emit_ip(tr_ioc_matcher *m, int role, const ioc_ip *ip, uint32_t kind
         }
         for (; i < nl; i++) {
             ioc_ip t = *ip;
-            ioc_ip_mask(&t, lens[i]);
+            tr_ioc_ip_mask(&t, lens[i]);
             char key[18];
-            ioc_ip_key(&t, key);
+            tr_ioc_ip_key(&t, key);
             probe(m, kind, key, sizeof key);
         }
     }
@@ -600,7 +600,7 @@ static void emit_host(tr_ioc_matcher *m, const char *h, size_t n, uint32_t kinds
         return;
     if (is_digit((unsigned char)h[n - 1]) || h[0] == '[') {
         ioc_ip ip;
-        if ((kinds & IOC_IP_KINDS) && ioc_parse_event_ip(h, n, &ip))
+        if ((kinds & IOC_IP_KINDS) && tr_ioc_parse_event_ip(h, n, &ip))
             emit_ip(m, ROLE_NONE, &ip, kinds);
         if (h[0] == '[')
             return;
@@ -614,19 +614,19 @@ static void emit_host(tr_ioc_matcher *m, const char *h, size_t n, uint32_t kinds
 static void emit_url(tr_ioc_matcher *m, const char *s, size_t n, uint32_t kinds)
 {
     ioc_url u;
-    if (!ioc_url_split(s, n, &u))
+    if (!tr_ioc_url_split(s, n, &u))
         return;
     if (u.host_len && (kinds & (BIT(K_DOMAIN) | IOC_IP_KINDS))) {
         if (u.host > s && u.host[-1] == '[') {
             ioc_ip ip;
-            if ((kinds & IOC_IP_KINDS) && ioc_parse_ip(u.host, u.host_len, &ip, false))
+            if ((kinds & IOC_IP_KINDS) && tr_ioc_parse_ip(u.host, u.host_len, &ip, false))
                 emit_ip(m, ROLE_NONE, &ip, kinds);
         } else {
             emit_host(m, u.host, u.host_len, kinds);
         }
     }
     if (kinds & BIT(K_URL)) {
-        size_t cn = ioc_url_canon(&u, m->urlbuf, sizeof m->urlbuf);
+        size_t cn = tr_ioc_url_canon(&u, m->urlbuf, sizeof m->urlbuf);
         if (cn) {
             if (m->mode == MODE_EVAL) {
                 const ioc_cmp *c = m->ecmp;
@@ -714,7 +714,7 @@ static void emit_hash_list(tr_ioc_matcher *m, const char *s, size_t n)
                        (an == 5 && tr_name_equal(s + i, "SHA-1", 5)) ||
                        (an == 6 && tr_name_equal(s + i, "SHA256", 6)) ||
                        (an == 7 && tr_name_equal(s + i, "SHA-256", 7));
-            if (alg && (hn == 32 || hn == 40 || hn == 64) && ioc_is_hex(h, hn))
+            if (alg && (hn == 32 || hn == 40 || hn == 64) && tr_ioc_is_hex(h, hn))
                 emit_key(m, K_HASH, h, hn);
         }
         i = j + 1;
@@ -815,7 +815,7 @@ static void scan_string_uncached(tr_ioc_matcher *m, int role, const char *s, siz
     if ((kinds & IOC_IP_KINDS) && n <= 64 &&
         ((is_digit(c0) && !(fl & ~(C_DIGIT | C_DOT | C_SPECIAL))) || (colon != SIZE_MAX && (is_hexc(c0) || c0 == ':' || c0 == '[')))) {
         ioc_ip ip;
-        if (ioc_parse_event_ip(s, n, &ip)) {
+        if (tr_ioc_parse_event_ip(s, n, &ip)) {
             emit_ip(m, role, &ip, kinds);
             return;
         }
@@ -845,7 +845,7 @@ static void scan_string_uncached(tr_ioc_matcher *m, int role, const char *s, siz
         return;
     }
     if (at != SIZE_MAX) {
-        if ((kinds & BIT(K_EMAIL)) && ioc_email_valid(s, n))
+        if ((kinds & BIT(K_EMAIL)) && tr_ioc_email_valid(s, n))
             emit_key(m, K_EMAIL, s, n);
         if (kinds & BIT(K_DOMAIN))
             emit_host(m, s + at + 1, n - at - 1, kinds);
@@ -870,7 +870,7 @@ static void scan_string(tr_ioc_matcher *m, int role, const char *s, size_t n, ui
         scan_string_uncached(m, role, s, n, kinds);
         return;
     }
-    uint64_t h = ioc_bytes_hash(0x51ed270b27a30f1dull * (uint64_t)(role + 1), s, n);
+    uint64_t h = tr_ioc_bytes_hash(0x51ed270b27a30f1dull * (uint64_t)(role + 1), s, n);
     uint64_t *slot = &m->vneg[h & (VNEG_SLOTS - 1)];
     if (*slot == h)
         return;

@@ -411,7 +411,7 @@ static bool canon(pparser *p, const path_map *pm, const char *path, raw_value *r
         return false;
     }
     if (kind == K_IP || kind == K_IP_SRC || kind == K_IP_DST) {
-        if (!ioc_parse_ip(rv->s, rv->len, &out->ip, true) || (pm->family && out->ip.family != pm->family)) {
+        if (!tr_ioc_parse_ip(rv->s, rv->len, &out->ip, true) || (pm->family && out->ip.family != pm->family)) {
             fail(p, TR_ERR_FORMAT, "offset %zu: '%.80s' is not an %s address or range", rv->at, rv->s,
                  pm->family == 6 ? "IPv6" : pm->family == 4 ? "IPv4" : "IP");
             return false;
@@ -444,7 +444,7 @@ static bool canon(pparser *p, const path_map *pm, const char *path, raw_value *r
     char buf[IOC_MAX_VALUE + 32];
     int k;
     const char *why;
-    size_t len = ioc_canon_value(type, rv->s, rv->len, buf, &k, &why);
+    size_t len = tr_ioc_canon_value(type, rv->s, rv->len, buf, &k, &why);
     if (!len) {
         fail(p, TR_ERR_FORMAT, "offset %zu: '%.80s' for %s: %s", rv->at, rv->s, path, why);
         return false;
@@ -701,7 +701,7 @@ static ioc_expr *parse_obs_expr(pparser *p)
     return a;
 }
 
-int ioc_pattern_parse(const char *text, size_t len, tr_arena *arena, ioc_expr **out, char *err, size_t errcap,
+int tr_ioc_pattern_parse(const char *text, size_t len, tr_arena *arena, ioc_expr **out, char *err, size_t errcap,
                       int (*keep_re)(void *ctx, void *re), void *ctx)
 {
     *out = NULL;

@@ -67,7 +67,7 @@ const char *tr_ioc_format_name(int format)
     return format >= 0 && format < TR_IOC_FORMAT_COUNT ? format_names[format] : "";
 }
 
-void ioc_diag(tr_iocset *set, int severity, const char *path, const char *where, const char *fmt, ...)
+void tr_ioc_diag(tr_iocset *set, int severity, const char *path, const char *where, const char *fmt, ...)
 {
     if (!set->on_diag)
         return;
@@ -124,7 +124,7 @@ void tr_iocset_destroy(tr_iocset *set)
     tr_free(set);
 }
 
-int ioc_keep_regex(void *ctx, void *re)
+int tr_ioc_keep_regex(void *ctx, void *re)
 {
     tr_iocset *set = ctx;
     if (set->nregexes == set->regexes_cap) {
@@ -143,7 +143,7 @@ int ioc_keep_regex(void *ctx, void *re)
 
 /* ---------------------------------------------------------------- sources, indicators */
 
-int ioc_source_add(tr_iocset *set, const char *path, int format)
+int tr_ioc_source_add(tr_iocset *set, const char *path, int format)
 {
     if (set->nsources == set->sources_cap) {
         size_t cap = set->sources_cap ? set->sources_cap * 2 : 8;
@@ -163,11 +163,11 @@ int ioc_source_add(tr_iocset *set, const char *path, int format)
     return (int)set->nsources++;
 }
 
-ioc_ind *ioc_ind_new(tr_iocset *set, uint32_t source, uint32_t line)
+ioc_ind *tr_ioc_ind_new(tr_iocset *set, uint32_t source, uint32_t line)
 {
     if (set->ninds >= IOC_MAX_INDICATORS) {
         if (set->ninds == IOC_MAX_INDICATORS)
-            ioc_diag(set, TR_SEV_ERROR, set->sources[source].path, "",
+            tr_ioc_diag(set, TR_SEV_ERROR, set->sources[source].path, "",
                      "more than %u indicators in the set: the rest are not loaded", IOC_MAX_INDICATORS);
         return NULL;
     }
@@ -188,7 +188,7 @@ ioc_ind *ioc_ind_new(tr_iocset *set, uint32_t source, uint32_t line)
     return ind;
 }
 
-void ioc_ind_drop(tr_iocset *set)
+void tr_ioc_ind_drop(tr_iocset *set)
 {
     if (set->ninds)
         set->ninds--;
@@ -226,7 +226,7 @@ static ioc_entry *entry_get(tr_iocset *set, int kind, const char *s, size_t n)
 {
     if ((set->nentries + 1) * 2 > (set->slot_mask ? set->slot_mask + 1 : 0) && slots_grow(set))
         return NULL;
-    uint64_t h = ioc_key_hash(kind, s, n);
+    uint64_t h = tr_ioc_key_hash(kind, s, n);
     size_t i = (size_t)h & set->slot_mask;
     for (;;) {
         uint64_t slot = set->slots[i];
@@ -299,7 +299,7 @@ static int note_prefix(tr_iocset *set, int kind, const ioc_ip *ip)
     return TR_OK;
 }
 
-int ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t n, bool *dup)
+int tr_ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t n, bool *dup)
 {
     if (dup)
         *dup = false;
@@ -309,7 +309,7 @@ int ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t 
         const ioc_ip *ip = (const ioc_ip *)(const void *)s;
         if (note_prefix(set, kind, ip))
             return TR_ERR_NOMEM;
-        n = ioc_ip_key(ip, ipkey);
+        n = tr_ioc_ip_key(ip, ipkey);
         s = ipkey;
     }
     ioc_entry *e = entry_get(set, kind, s, n);
@@ -326,7 +326,7 @@ int ioc_index_add(tr_iocset *set, uint32_t ind, int kind, const char *s, size_t 
     return atom_push(set, &e->head, ind);
 }
 
-int ioc_hs_add(tr_iocset *set, uint32_t ind, int kind, const char *expr, unsigned flags)
+int tr_ioc_hs_add(tr_iocset *set, uint32_t ind, int kind, const char *expr, unsigned flags)
 {
     ioc_hsdb *db = &set->hs[kind];
     if (db->n == db->cap) {
@@ -509,9 +509,9 @@ static int anchor_add(tr_iocset *set, uint32_t ind, const ioc_expr *e, bool dry)
             if (dry)
                 continue;
             if ((IOC_IP_KINDS >> c->kind) & 1u)
-                rc = ioc_index_add(set, ind, c->kind, (const char *)&v->ip, sizeof v->ip, NULL);
+                rc = tr_ioc_index_add(set, ind, c->kind, (const char *)&v->ip, sizeof v->ip, NULL);
             else
-                rc = ioc_index_add(set, ind, c->kind, v->s, v->len, NULL);
+                rc = tr_ioc_index_add(set, ind, c->kind, v->s, v->len, NULL);
         } else {
             char *expr;
             unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8;
@@ -531,7 +531,7 @@ static int anchor_add(tr_iocset *set, uint32_t ind, const ioc_expr *e, bool dry)
                 hs_free_compile_error(cerr);
                 free(info); /* Vectorscan allocates it with the default allocator */
             } else {
-                rc = ioc_hs_add(set, ind, c->kind, expr, flags);
+                rc = tr_ioc_hs_add(set, ind, c->kind, expr, flags);
             }
             tr_free(expr);
         }
@@ -541,7 +541,7 @@ static int anchor_add(tr_iocset *set, uint32_t ind, const ioc_expr *e, bool dry)
     return TR_OK;
 }
 
-int ioc_anchor_expr(tr_iocset *set, uint32_t ind, const ioc_expr *e, char *why, size_t whycap)
+int tr_ioc_anchor_expr(tr_iocset *set, uint32_t ind, const ioc_expr *e, char *why, size_t whycap)
 {
     if (rank_expr(e) < 0) {
         snprintf(why, whycap, "no comparison in the pattern can be looked up (protocols and types alone "
@@ -587,7 +587,7 @@ static int add_file(tr_iocset *set, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "cannot open: %s", strerror(errno));
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "cannot open: %s", strerror(errno));
         set->stats.files_failed++;
         return TR_OK;
     }
@@ -597,7 +597,7 @@ static int add_file(tr_iocset *set, const char *path)
     while (buf) {
         if (n == cap) {
             if (cap >= IOC_MAX_FILE) {
-                ioc_diag(set, TR_SEV_ERROR, path, "", "larger than %u MiB: not loaded", IOC_MAX_FILE >> 20);
+                tr_ioc_diag(set, TR_SEV_ERROR, path, "", "larger than %u MiB: not loaded", IOC_MAX_FILE >> 20);
                 set->stats.files_failed++;
                 tr_free(buf);
                 fclose(f);
@@ -623,10 +623,10 @@ static int add_file(tr_iocset *set, const char *path)
         return TR_ERR_NOMEM;
     }
     if (ferror(f)) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "read error");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "read error");
         set->stats.files_failed++;
     } else {
-        rc = ioc_load_buffer(set, path, buf, n);
+        rc = tr_ioc_load_buffer(set, path, buf, n);
     }
     tr_free(buf);
     fclose(f);
@@ -641,14 +641,14 @@ static int add_folder(tr_iocset *set, const char *path, unsigned depth)
     struct stat st;
     if (snprintf(manifest, sizeof manifest, "%s/manifest.json", path) < (int)sizeof manifest &&
         stat(manifest, &st) == 0 && S_ISREG(st.st_mode))
-        return ioc_load_misp_feed(set, path);
+        return tr_ioc_load_misp_feed(set, path);
     if (depth >= IOC_MAX_WALK_DEPTH) {
-        ioc_diag(set, TR_SEV_WARNING, path, "", "folder nested deeper than %u levels: not read", IOC_MAX_WALK_DEPTH);
+        tr_ioc_diag(set, TR_SEV_WARNING, path, "", "folder nested deeper than %u levels: not read", IOC_MAX_WALK_DEPTH);
         return TR_OK;
     }
     DIR *d = opendir(path);
     if (!d) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "cannot open folder: %s", strerror(errno));
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "cannot open folder: %s", strerror(errno));
         set->stats.files_failed++;
         return TR_OK;
     }
@@ -707,13 +707,13 @@ tr_status tr_iocset_add_path(tr_iocset *set, const char *path)
         return TR_ERR_ARG;
     struct stat st;
     if (stat(path, &st) != 0) {
-        ioc_diag(set, TR_SEV_ERROR, path, "", "no such file or folder");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "no such file or folder");
         return TR_ERR_NOTFOUND;
     }
     if (S_ISDIR(st.st_mode))
         return (tr_status)add_folder(set, path, 0);
     if (!S_ISREG(st.st_mode)) { /* a FIFO or a device would block or never end */
-        ioc_diag(set, TR_SEV_ERROR, path, "", "not a regular file: not read");
+        tr_ioc_diag(set, TR_SEV_ERROR, path, "", "not a regular file: not read");
         set->stats.files_failed++;
         return TR_OK;
     }
@@ -727,11 +727,11 @@ tr_status tr_iocset_add_memory(tr_iocset *set, const char *name, const void *dat
     if (set->compiled)
         return TR_ERR_ARG;
     if (len > IOC_MAX_FILE) {
-        ioc_diag(set, TR_SEV_ERROR, name, "", "larger than %u MiB: not loaded", IOC_MAX_FILE >> 20);
+        tr_ioc_diag(set, TR_SEV_ERROR, name, "", "larger than %u MiB: not loaded", IOC_MAX_FILE >> 20);
         set->stats.files_failed++;
         return TR_OK;
     }
-    return (tr_status)ioc_load_buffer(set, name ? name : "", data ? data : "", len);
+    return (tr_status)tr_ioc_load_buffer(set, name ? name : "", data ? data : "", len);
 }
 
 /* ---------------------------------------------------------------- compiling */
@@ -790,7 +790,7 @@ static int compile_db(tr_iocset *set, int kind)
         }
         int bad = cerr ? cerr->expression : -1;
         if (bad < 0 || (size_t)bad >= k) {
-            ioc_diag(set, TR_SEV_ERROR, "", "", "substring database not built (%s): the indicators that need it "
+            tr_ioc_diag(set, TR_SEV_ERROR, "", "", "substring database not built (%s): the indicators that need it "
                      "are not matched", cerr && cerr->message ? cerr->message : "Vectorscan error");
             hs_free_compile_error(cerr);
             for (size_t i = 0; i < db->n; i++)
@@ -803,7 +803,7 @@ static int compile_db(tr_iocset *set, int kind)
             const ioc_ind *x = &set->inds[set->atoms[a - 1].ind];
             char where[64];
             snprintf(where, sizeof where, "line %u", x->line);
-            ioc_diag(set, TR_SEV_ERROR, set->sources[x->source].path, where, "indicator %s: pattern '%.100s' "
+            tr_ioc_diag(set, TR_SEV_ERROR, set->sources[x->source].path, where, "indicator %s: pattern '%.100s' "
                      "not accepted by the substring engine (%s): not loaded", x->id ? x->id : "",
                      pat->expr, cerr->message);
             unload(set, set->atoms[a - 1].ind);

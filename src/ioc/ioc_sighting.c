@@ -571,13 +571,13 @@ static void write_sco(stix_out *o, const sight *s, const ioc_ind *x, char *sco_i
     ioc_url u;
     size_t sl = strlen(seen);
     if (type == TR_IOC_PATTERN) { /* name it by its shape */
-        if (ioc_parse_event_ip(seen, sl, &ip))
+        if (tr_ioc_parse_event_ip(seen, sl, &ip))
             type = ip.family == 4 ? TR_IOC_IPV4 : TR_IOC_IPV6;
-        else if (ioc_url_split(seen, sl, &u) && !memchr(seen, ' ', sl))
+        else if (tr_ioc_url_split(seen, sl, &u) && !memchr(seen, ' ', sl))
             type = TR_IOC_URL;
-        else if ((sl == 32 || sl == 40 || sl == 64) && ioc_is_hex(seen, sl))
+        else if ((sl == 32 || sl == 40 || sl == 64) && tr_ioc_is_hex(seen, sl))
             type = sl == 32 ? TR_IOC_MD5 : sl == 40 ? TR_IOC_SHA1 : TR_IOC_SHA256;
-        else if (ioc_email_valid(seen, sl))
+        else if (tr_ioc_email_valid(seen, sl))
             type = TR_IOC_EMAIL;
         else
             type = -1;
@@ -588,9 +588,9 @@ static void write_sco(stix_out *o, const sight *s, const ioc_ind *x, char *sco_i
     case TR_IOC_IPV4:
     case TR_IOC_IPV6: {
         const char *val = v;
-        if (ioc_parse_event_ip(seen, sl, &ip) && ioc_ip_format(&ip, buf, sizeof buf))
+        if (tr_ioc_parse_event_ip(seen, sl, &ip) && tr_ioc_ip_format(&ip, buf, sizeof buf))
             val = buf;
-        else if (ioc_parse_ip(v, strlen(v), &ip, true) == false)
+        else if (tr_ioc_parse_ip(v, strlen(v), &ip, true) == false)
             val = v;
         make_id(o, ip.family == 6 || type == TR_IOC_IPV6 ? "ipv6-addr" : "ipv4-addr", sco_id, cap);
         obj_begin(o, ip.family == 6 || type == TR_IOC_IPV6 ? "ipv6-addr" : "ipv4-addr", sco_id);
@@ -601,7 +601,7 @@ static void write_sco(stix_out *o, const sight *s, const ioc_ind *x, char *sco_i
         /* the host actually seen: a URL's host, an address's domain, the value */
         const char *h = seen;
         size_t hn = sl;
-        if (ioc_url_split(seen, sl, &u)) {
+        if (tr_ioc_url_split(seen, sl, &u)) {
             h = u.host;
             hn = u.host_len;
         } else if (memchr(seen, '@', sl)) {
@@ -614,7 +614,7 @@ static void write_sco(stix_out *o, const sight *s, const ioc_ind *x, char *sco_i
             hn = (size_t)(colon - h);
         make_id(o, "domain-name", sco_id, cap);
         obj_begin(o, "domain-name", sco_id);
-        if (hn && hn < sizeof buf && ioc_domain_valid(h, hn)) {
+        if (hn && hn < sizeof buf && tr_ioc_domain_valid(h, hn)) {
             for (size_t i = 0; i < hn; i++)
                 buf[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
             buf[hn] = '\0';
@@ -627,7 +627,7 @@ static void write_sco(stix_out *o, const sight *s, const ioc_ind *x, char *sco_i
     case TR_IOC_URL:
         make_id(o, "url", sco_id, cap);
         obj_begin(o, "url", sco_id);
-        if (ioc_url_split(seen, sl, &u) && !memchr(seen, ' ', sl)) {
+        if (tr_ioc_url_split(seen, sl, &u) && !memchr(seen, ' ', sl)) {
             obj_prop(o, "value", seen);
         } else {
             snprintf(buf, sizeof buf, "http://%s", v);

@@ -137,7 +137,7 @@ static void v4_mapped(ioc_ip *ip)
     }
 }
 
-void ioc_ip_mask(ioc_ip *ip, unsigned prefix)
+void tr_ioc_ip_mask(ioc_ip *ip, unsigned prefix)
 {
     unsigned width = ip->family == 4 ? 32 : 128;
     if (prefix > width)
@@ -152,7 +152,7 @@ void ioc_ip_mask(ioc_ip *ip, unsigned prefix)
     }
 }
 
-bool ioc_parse_ip(const char *s, size_t n, ioc_ip *out, bool allow_prefix)
+bool tr_ioc_parse_ip(const char *s, size_t n, ioc_ip *out, bool allow_prefix)
 {
     memset(out, 0, sizeof *out);
     size_t alen = n;
@@ -187,13 +187,13 @@ bool ioc_parse_ip(const char *s, size_t n, ioc_ip *out, bool allow_prefix)
     if (has_prefix) {
         if (prefix > (out->family == 4 ? 32u : 128u))
             return false;
-        ioc_ip_mask(out, prefix);
+        tr_ioc_ip_mask(out, prefix);
     }
     v4_mapped(out);
     return true;
 }
 
-bool ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out)
+bool tr_ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out)
 {
     if (n == 0 || n > 64)
         return false;
@@ -207,12 +207,12 @@ bool ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out)
         for (size_t i = 2; i <= rest; i++)
             if (!is_digit(close[i]))
                 return false;
-        return ioc_parse_ip(s + 1, (size_t)(close - s) - 1, out, false) && out->family == 6;
+        return tr_ioc_parse_ip(s + 1, (size_t)(close - s) - 1, out, false) && out->family == 6;
     }
-    if (ioc_parse_ip(s, n, out, false))
+    if (tr_ioc_parse_ip(s, n, out, false))
         return true;
     const char *pct = memchr(s, '%', n); /* fe80::1%eth0 */
-    if (pct && ioc_parse_ip(s, (size_t)(pct - s), out, false) && out->family == 6)
+    if (pct && tr_ioc_parse_ip(s, (size_t)(pct - s), out, false) && out->family == 6)
         return true;
     /* a.b.c.d:port */
     const char *colon = memchr(s, ':', n);
@@ -221,12 +221,12 @@ bool ioc_parse_event_ip(const char *s, size_t n, ioc_ip *out)
         for (const char *p = colon + 1; p < s + n; p++)
             if (!is_digit(*p))
                 return false;
-        return ioc_parse_ip(s, (size_t)(colon - s), out, false) && out->family == 4;
+        return tr_ioc_parse_ip(s, (size_t)(colon - s), out, false) && out->family == 4;
     }
     return false;
 }
 
-bool ioc_ip_contains(const ioc_ip *net, const ioc_ip *addr)
+bool tr_ioc_ip_contains(const ioc_ip *net, const ioc_ip *addr)
 {
     if (net->family != addr->family || addr->prefix < net->prefix)
         return false;
@@ -241,7 +241,7 @@ bool ioc_ip_contains(const ioc_ip *net, const ioc_ip *addr)
     return true;
 }
 
-size_t ioc_ip_format(const ioc_ip *ip, char *out, size_t cap)
+size_t tr_ioc_ip_format(const ioc_ip *ip, char *out, size_t cap)
 {
     char buf[64];
     size_t o = 0;
@@ -286,7 +286,7 @@ size_t ioc_ip_format(const ioc_ip *ip, char *out, size_t cap)
     return o;
 }
 
-size_t ioc_ip_key(const ioc_ip *ip, char out[18])
+size_t tr_ioc_ip_key(const ioc_ip *ip, char out[18])
 {
     out[0] = (char)ip->family;
     out[1] = (char)ip->prefix;
@@ -296,7 +296,7 @@ size_t ioc_ip_key(const ioc_ip *ip, char out[18])
 
 /* ---------------------------------------------------------------- names */
 
-bool ioc_is_hex(const char *s, size_t n)
+bool tr_ioc_is_hex(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (hexdigit(s[i]) < 0)
@@ -304,7 +304,7 @@ bool ioc_is_hex(const char *s, size_t n)
     return n > 0;
 }
 
-bool ioc_domain_valid(const char *s, size_t n)
+bool tr_ioc_domain_valid(const char *s, size_t n)
 {
     if (n < 3 || n > 253)
         return false;
@@ -330,7 +330,7 @@ bool ioc_domain_valid(const char *s, size_t n)
     return labels >= 2 && last_has_alpha;
 }
 
-bool ioc_email_valid(const char *s, size_t n)
+bool tr_ioc_email_valid(const char *s, size_t n)
 {
     const char *at = memchr(s, '@', n);
     if (!at || at == s || at - s > 64)
@@ -341,12 +341,12 @@ bool ioc_email_valid(const char *s, size_t n)
             c == '"' || c == '[' || c == ']' || c == '\\')
             return false;
     }
-    return ioc_domain_valid(at + 1, n - (size_t)(at - s) - 1);
+    return tr_ioc_domain_valid(at + 1, n - (size_t)(at - s) - 1);
 }
 
 /* ---------------------------------------------------------------- URLs */
 
-bool ioc_url_split(const char *s, size_t n, ioc_url *u)
+bool tr_ioc_url_split(const char *s, size_t n, ioc_url *u)
 {
     memset(u, 0, sizeof *u);
     size_t i = 0;
@@ -428,7 +428,7 @@ bool ioc_url_split(const char *s, size_t n, ioc_url *u)
     return true;
 }
 
-size_t ioc_url_canon(const ioc_url *u, char *out, size_t cap)
+size_t tr_ioc_url_canon(const ioc_url *u, char *out, size_t cap)
 {
     size_t need = u->host_len + (u->port ? u->port_len + 1 : 0) + (u->path ? u->path_len : 1) +
                   (u->query ? u->query_len + 1 : 0);
@@ -461,7 +461,7 @@ size_t ioc_url_canon(const ioc_url *u, char *out, size_t cap)
 
 /* ---------------------------------------------------------------- defanging */
 
-size_t ioc_refang(const char *s, size_t n, char *out)
+size_t tr_ioc_refang(const char *s, size_t n, char *out)
 {
     static const struct {
         const char *from, *to;
@@ -504,7 +504,7 @@ size_t ioc_refang(const char *s, size_t n, char *out)
 
 /* ---------------------------------------------------------------- detection */
 
-bool ioc_file_extension(const char *ext, size_t n)
+bool tr_ioc_file_extension(const char *ext, size_t n)
 {
     static const char *const exts[] = {
         "exe", "dll", "sys", "scr", "bat", "cmd", "ps1", "psm1", "psd1", "vbs", "vbe", "js", "jse", "wsf",
@@ -523,13 +523,13 @@ bool ioc_file_extension(const char *ext, size_t n)
     return false;
 }
 
-int ioc_detect_type(const char *s, size_t n, ioc_ip *ip)
+int tr_ioc_detect_type(const char *s, size_t n, ioc_ip *ip)
 {
     if (n == 0 || n > IOC_MAX_VALUE)
         return -1;
-    if (ioc_parse_ip(s, n, ip, true))
+    if (tr_ioc_parse_ip(s, n, ip, true))
         return ip->family == 4 ? TR_IOC_IPV4 : TR_IOC_IPV6;
-    if (ioc_is_hex(s, n)) {
+    if (tr_ioc_is_hex(s, n)) {
         if (n == 32)
             return TR_IOC_MD5;
         if (n == 40)
@@ -539,26 +539,26 @@ int ioc_detect_type(const char *s, size_t n, ioc_ip *ip)
     }
     ioc_url u;
     if (memmem(s, n, "://", 3))
-        return ioc_url_split(s, n, &u) ? TR_IOC_URL : -1;
+        return tr_ioc_url_split(s, n, &u) ? TR_IOC_URL : -1;
     if (memchr(s, '@', n))
-        return ioc_email_valid(s, n) ? TR_IOC_EMAIL : -1;
+        return tr_ioc_email_valid(s, n) ? TR_IOC_EMAIL : -1;
     if (memchr(s, '\\', n) || (s[0] == '/' && n > 1) || (n > 2 && is_alpha(s[0]) && s[1] == ':'))
         return TR_IOC_PATH;
     const char *slash = memchr(s, '/', n);
     if (slash) /* evil.com/x.php: a URL written without its scheme */
-        return ioc_domain_valid(s, (size_t)(slash - s)) ? TR_IOC_URL : -1;
+        return tr_ioc_domain_valid(s, (size_t)(slash - s)) ? TR_IOC_URL : -1;
     const char *dot = memrchr(s, '.', n);
-    if (dot && ioc_file_extension(dot + 1, n - (size_t)(dot - s) - 1) && dot > s)
+    if (dot && tr_ioc_file_extension(dot + 1, n - (size_t)(dot - s) - 1) && dot > s)
         return TR_IOC_FILENAME;
     size_t dn = n;
     while (dn > 0 && s[dn - 1] == '.')
         dn--;
-    if (ioc_domain_valid(s, dn))
+    if (tr_ioc_domain_valid(s, dn))
         return TR_IOC_DOMAIN;
     return -1;
 }
 
-size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, const char **why)
+size_t tr_ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, const char **why)
 {
     *why = NULL;
     if (n == 0) {
@@ -573,12 +573,12 @@ size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, 
     case TR_IOC_IPV4:
     case TR_IOC_IPV6: {
         ioc_ip ip;
-        if (!ioc_parse_ip(s, n, &ip, true)) {
+        if (!tr_ioc_parse_ip(s, n, &ip, true)) {
             *why = "not an IP address or CIDR range";
             return 0;
         }
         *kind = K_IP;
-        return ioc_ip_format(&ip, out, 64);
+        return tr_ioc_ip_format(&ip, out, 64);
     }
     case TR_IOC_DOMAIN: {
         while (n > 0 && s[n - 1] == '.')
@@ -590,7 +590,7 @@ size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, 
         }
         while (n > 0 && s[0] == '.')
             s++, n--;
-        if (!ioc_domain_valid(s, n)) {
+        if (!tr_ioc_domain_valid(s, n)) {
             *why = "not a valid domain name";
             return 0;
         }
@@ -609,12 +609,12 @@ size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, 
             s = tmp;
             n += 7;
         }
-        if (!ioc_url_split(s, n, &u)) {
+        if (!tr_ioc_url_split(s, n, &u)) {
             *why = "not a URL";
             return 0;
         }
         *kind = K_URL;
-        size_t len = ioc_url_canon(&u, out, IOC_MAX_VALUE + 32);
+        size_t len = tr_ioc_url_canon(&u, out, IOC_MAX_VALUE + 32);
         if (!len)
             *why = "URL too long";
         return len;
@@ -623,7 +623,7 @@ size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, 
     case TR_IOC_SHA1:
     case TR_IOC_SHA256: {
         size_t want = type == TR_IOC_MD5 ? 32 : type == TR_IOC_SHA1 ? 40 : 64;
-        if (n != want || !ioc_is_hex(s, n)) {
+        if (n != want || !tr_ioc_is_hex(s, n)) {
             *why = type == TR_IOC_MD5 ? "not an MD5 digest (32 hex digits)"
                    : type == TR_IOC_SHA1 ? "not a SHA-1 digest (40 hex digits)"
                                          : "not a SHA-256 digest (64 hex digits)";
@@ -643,7 +643,7 @@ size_t ioc_canon_value(int type, const char *s, size_t n, char *out, int *kind, 
             *why = "a file name has no folder separators";
             return 0;
         }
-        if (type == TR_IOC_EMAIL && !ioc_email_valid(s, n)) {
+        if (type == TR_IOC_EMAIL && !tr_ioc_email_valid(s, n)) {
             *why = "not an e-mail address";
             return 0;
         }
@@ -679,7 +679,7 @@ static inline uint64_t fold8(uint64_t x)
     return x | (upper >> 2);
 }
 
-uint64_t ioc_key_hash(int kind, const char *s, size_t n)
+uint64_t tr_ioc_key_hash(int kind, const char *s, size_t n)
 {
     const bool ci = (IOC_CI_KINDS >> kind) & 1u;
     uint64_t h = 0x243f6a8885a308d3ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
@@ -702,7 +702,7 @@ uint64_t ioc_key_hash(int kind, const char *s, size_t n)
     return h ? h : 1;
 }
 
-uint64_t ioc_bytes_hash(uint64_t seed, const char *s, size_t n)
+uint64_t tr_ioc_bytes_hash(uint64_t seed, const char *s, size_t n)
 {
     uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
     size_t i = 0;
@@ -728,7 +728,7 @@ static size_t utf8_len(unsigned char c)
     return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 }
 
-bool ioc_like(const char *p, size_t pn, const char *s, size_t sn, bool ci)
+bool tr_ioc_like(const char *p, size_t pn, const char *s, size_t sn, bool ci)
 {
     /* Greedy matching with one backtrack point (the last '%'): linear for
      * most patterns, O(pn * sn) at worst, which bounded values keep small. */
