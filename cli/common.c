@@ -30,8 +30,10 @@ static void print_line(cli_diag_opts *o, const tr_diag *d)
 {
     if (d->where && d->where[0])
         fprintf(stderr, "traccia: %s: %s: %s: %s\n", severity_word(d->severity), d->path, d->where, d->reason);
-    else
+    else if (d->path && d->path[0])
         fprintf(stderr, "traccia: %s: %s: %s\n", severity_word(d->severity), d->path, d->reason);
+    else /* about the run, no file */
+        fprintf(stderr, "traccia: %s: %s\n", severity_word(d->severity), d->reason);
     o->printed++;
 }
 

@@ -575,9 +575,11 @@ size_t tr_matcher_event(tr_matcher *m, const tr_event *ev, tr_detection_fn fn, v
 size_t tr_matcher_flush(tr_matcher *m, tr_detection_fn fn, void *user);
 /* A rule that could not be evaluated in full on an event, because one of
  * its regular expressions hit an engine limit on a value, and that did not
- * match otherwise: it may have missed the event. `why` names the limit
- * ("match limit", "depth limit", "heap limit", "memory"). */
-typedef void (*tr_limit_fn)(void *user, const tr_rule_info *rule, const tr_event *ev, const char *why);
+ * match otherwise: it may have missed the event (n is 1). Or, at
+ * tr_matcher_flush (ev NULL), a correlation rule that had to ignore n of
+ * its inputs (its group or entry cap, a group-by value too long, memory):
+ * it may have missed a correlation. `why` names the limit. */
+typedef void (*tr_limit_fn)(void *user, const tr_rule_info *rule, const tr_event *ev, const char *why, uint64_t n);
 /* Who hears of rules cut short by a limit (fn NULL: nobody; the count in
  * tr_matcher_limited still grows). */
 void tr_matcher_on_limit(tr_matcher *m, tr_limit_fn fn, void *user);

@@ -155,6 +155,50 @@ static void limits_counted_alike_whatever_the_threads(void)
     cli_result_free(&b);
 }
 
+/* A correlation that must ignore an input (a group-by value over its
+ * 16 KiB bound) says so at the end, and the hunt is incomplete. */
+static void correlation_bounds_are_reported(void)
+{
+    write_text("cb/rules/corr.yml",
+               "title: Any Process\nname: any_process\nlogsource: {product: windows, category: process_creation}\n"
+               "level: low\ndetection:\n    sel:\n        Image|endswith: '.exe'\n    condition: sel\n---\n"
+               "title: Same Command Twice\nlevel: high\ncorrelation:\n    type: event_count\n"
+               "    rules: [any_process]\n    group-by: [CommandLine]\n    timespan: 1h\n"
+               "    condition: {gte: 2}\n");
+    static char big[20000];
+    memset(big, 'A', sizeof big - 1);
+    static char text[3 * 21000];
+    size_t at = 0;
+    for (int i = 0; i < 2; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at,
+                               "{\"Event\":{\"System\":{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/"
+                               "Operational\",\"Computer\":\"WS1\",\"TimeCreated\":{\"#attributes\":{\"SystemTime\":"
+                               "\"2021-01-01T00:00:0%dZ\"}}},\"EventData\":{\"Image\":\"C:\\\\x.exe\",\"CommandLine\":"
+                               "\"%s\"}}}\n",
+                               i, big);
+    for (int i = 0; i < 2; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at,
+                               "{\"Event\":{\"System\":{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/"
+                               "Operational\",\"Computer\":\"WS1\",\"TimeCreated\":{\"#attributes\":{\"SystemTime\":"
+                               "\"2021-01-01T00:01:0%dZ\"}}},\"EventData\":{\"Image\":\"C:\\\\x.exe\",\"CommandLine\":"
+                               "\"whoami\"}}}\n",
+                               i);
+    write_text("cb/ev/a.jsonl", text);
+    const char *d = test_tmpdir();
+    char args[2048];
+    cli_result r;
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/cb/rules %s/cb/ev", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    CHECK_CONTAINS(r.err, "traccia: error: correlation 'Same Command Twice' had to ignore 2 input(s), by the "
+                          "correlation's bounds (0 input(s) past its cap of 1000000 groups, 0 entries dropped at "
+                          "1000000 per group, 2 group-by value(s) over 16384 bytes, 0 lost to memory)");
+    CHECK_CONTAINS(r.out, "rules cut short:  1 rule on 2 events");
+    /* the short command lines still correlate */
+    CHECK_CONTAINS(r.out, "Same Command Twice");
+    cli_result_free(&r);
+}
+
 /* A "billion laughs" rule file: 9 aliases of 9 aliases, 8 levels deep
  * (43 million nodes expanded, 700 bytes on disk), refused at once with its
  * line while the rule beside it loads. Measured when written:
@@ -216,4 +260,5 @@ void suite_limits(void)
     RUN(match_limit_is_reported_not_missed);
     RUN(limits_counted_alike_whatever_the_threads);
     RUN(alias_bomb_refused_quickly);
+    RUN(correlation_bounds_are_reported);
 }

@@ -27,6 +27,7 @@ typedef struct sigma_state {
     const char **why;    /* [rules]: the limit it hit */
     uint32_t *touched;   /* rules with a count, in order met */
     size_t ntouched;
+    tr_emit *at_end;     /* the emitter of the end of input, while flushing */
 } sigma_state;
 
 static bool sigma_wanted(const tr_hunt_options *o) { return o->rules != NULL; }
@@ -46,10 +47,21 @@ static void sigma_destroy(void *state)
     tr_free(s);
 }
 
-static void on_limit(void *user, const tr_rule_info *rule, const tr_event *ev, const char *why)
+static void on_limit(void *user, const tr_rule_info *rule, const tr_event *ev, const char *why, uint64_t n)
 {
     sigma_state *s = user;
     size_t i = rule->index;
+    if (!ev) { /* a correlation, at the end of input: said at once */
+        char reason[768];
+        snprintf(reason, sizeof reason, "correlation '%s' had to ignore %llu input(s), by %s: it may have missed "
+                 "correlations", rule->title, (unsigned long long)n, why);
+        tr_diag d = {TR_SEV_ERROR, "", "", reason, TR_DIAG_LIMIT, "cut short by an engine limit", rule->title};
+        if (s->at_end) {
+            tr_emit_problem(s->at_end, &d);
+            tr_emit_limited(s->at_end, i, n);
+        }
+        return;
+    }
     if (!s->count[i]++) {
         s->touched[s->ntouched++] = (uint32_t)i;
         s->first[i] = tr_event_origin(ev)->record;
@@ -110,7 +122,9 @@ static void sigma_end_of_file(void *state, tr_emit *e)
 static void sigma_flush(void *state, tr_emit *e)
 {
     sigma_state *s = state;
+    s->at_end = e;
     tr_matcher_flush(s->m, tr_emit_detection_fn, e);
+    s->at_end = NULL;
 }
 
 const tr_detector_ops tr_detector_sigma = {

@@ -734,6 +734,7 @@ struct tr_matcher {
     uint64_t limited;      /* rule evaluations cut short, so far */
     tr_limit_fn on_limit;
     void *limit_user;
+    uint64_t *corr_lost;   /* [ncorr]: inputs a correlation could not take (memory, depth) */
     uint8_t *memo;
     uint32_t *seen;        /* [nrules]: epoch of the event that evaluated the rule */
     uint32_t epoch;
@@ -773,7 +774,8 @@ tr_status tr_matcher_create(tr_matcher **out, const tr_ruleset *rs, unsigned fla
     }
     m->memo = tr_calloc(rs->max_searches + 1, 1);
     m->seen = tr_calloc(rs->nrules + 1, sizeof *m->seen);
-    int rc = m->md && m->mctx && m->memo && m->seen ? TR_OK : TR_ERR_NOMEM;
+    m->corr_lost = tr_calloc(rs->ncorr + 1, sizeof *m->corr_lost);
+    int rc = m->md && m->mctx && m->memo && m->seen && m->corr_lost ? TR_OK : TR_ERR_NOMEM;
     if (rc == TR_OK && !(flags & TR_MATCH_NO_PREFILTER))
         rc = tr_prefilter_scratch_create(rs->prefilter, rs->nrules, &m->pf);
     if (rc == TR_OK)
@@ -794,6 +796,7 @@ void tr_matcher_destroy(tr_matcher *m)
     pcre2_match_context_free(m->mctx);
     tr_free(m->memo);
     tr_free(m->seen);
+    tr_free(m->corr_lost);
     tr_free(m->fold.buf);
     tr_prefilter_scratch_free(m->pf);
     tr_corr_engine_destroy(m->corr);
@@ -816,6 +819,20 @@ static const char *event_get(void *ctx, const char *field, size_t *len)
     return f->value.str;
 }
 
+static void emit_corr(void *user, const tr_corr_hit *hit);
+
+/* Feeds edge k (base rule -> correlation); an input the engine could not
+ * take (out of memory, chained too deep) is counted against the correlation
+ * and said at the end of input. */
+static void corr_feed(tr_matcher *m, uint32_t k, const tr_corr_input *in)
+{
+    const tr_ruleset *rs = m->rs;
+    uint32_t c = rs->corr_feed[2 * k];
+    int rc = tr_corr_engine_feed(m->corr, c, rs->corr_feed[2 * k + 1], in, emit_corr, m);
+    if (rc == TR_ERR_NOMEM || rc == TR_ERR_LIMIT)
+        m->corr_lost[c]++;
+}
+
 static void emit_corr(void *user, const tr_corr_hit *hit)
 {
     tr_matcher *m = user;
@@ -833,7 +850,7 @@ static void emit_corr(void *user, const tr_corr_hit *hit)
     tr_corr_input in;
     tr_corr_input_from_hit(&in, hit);
     for (uint32_t k = rs->corr_feed_start[ri]; k < rs->corr_feed_start[ri + 1]; k++)
-        tr_corr_engine_feed(m->corr, rs->corr_feed[2 * k], rs->corr_feed[2 * k + 1], &in, emit_corr, m);
+        corr_feed(m, k, &in);
 }
 
 /* The limit a PCRE2 error code stands for, in the words of the options. */
@@ -887,7 +904,7 @@ static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
         if (m->limits) { /* it may have matched: not a quiet "no" */
             m->limited++;
             if (m->on_limit)
-                m->on_limit(m->limit_user, &r->info, m->ev, limit_name(m->limit_code));
+                m->on_limit(m->limit_user, &r->info, m->ev, limit_name(m->limit_code), 1);
         }
         return;
     }
@@ -901,7 +918,7 @@ static void run_rule(tr_matcher *m, const tr_lsentry *e, const tr_route *rt)
         field_ctx fc = {.ev = m->ev};
         tr_corr_input in = {tr_event_time(m->ev), event_get, &fc};
         for (uint32_t k = rs->corr_feed_start[rt->rule]; k < rs->corr_feed_start[rt->rule + 1]; k++)
-            tr_corr_engine_feed(m->corr, rs->corr_feed[2 * k], rs->corr_feed[2 * k + 1], &in, emit_corr, m);
+            corr_feed(m, k, &in);
     }
 }
 
@@ -966,6 +983,24 @@ size_t tr_matcher_flush(tr_matcher *m, tr_detection_fn fn, void *user)
     m->user = user;
     m->hits = 0;
     tr_corr_engine_flush(m->corr, emit_corr, m);
+    /* what the correlations had to leave out, each said once */
+    for (size_t c = 0; c < m->rs->ncorr; c++) {
+        const tr_corr_stats *st = tr_corr_engine_stats(m->corr, c);
+        uint64_t lost = st->groups_full + st->dropped + st->oversized + m->corr_lost[c];
+        if (!lost)
+            continue;
+        m->limited += lost;
+        char why[400];
+        snprintf(why, sizeof why,
+                 "the correlation's bounds (%llu input(s) past its cap of %u groups, %llu entries dropped at %u per "
+                 "group, %llu group-by value(s) over %u bytes, %llu lost to memory)",
+                 (unsigned long long)st->groups_full, (unsigned)TR_CORR_MAX_GROUPS, (unsigned long long)st->dropped,
+                 (unsigned)TR_CORR_MAX_ENTRIES, (unsigned long long)st->oversized, (unsigned)TR_CORR_MAX_VALUE_LEN,
+                 (unsigned long long)m->corr_lost[c]);
+        if (m->on_limit)
+            m->on_limit(m->limit_user, &m->rs->rules[m->rs->corr_rule_of_spec[c]]->info, NULL, why, lost);
+        m->corr_lost[c] = 0;
+    }
     return m->hits;
 }
 
