@@ -5,6 +5,7 @@
  * and prints the summary: what fired, where, since when, and what was read
  * and skipped and why. Detections go to --jsonl and --csv.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -328,11 +329,6 @@ static int parse_time_arg(const char *opt, const char *v, tr_time *t)
     return 0;
 }
 
-static FILE *open_out(const char *path, bool *is_stdout)
-{
-    *is_stdout = strcmp(path, "-") == 0;
-    return *is_stdout ? stdout : fopen(path, "w");
-}
 
 int cmd_hunt(int argc, char **argv)
 {
@@ -478,6 +474,7 @@ int cmd_hunt(int argc, char **argv)
     tr_prehash *prehash = NULL;
     tr_ruleset *rs = NULL;
     tr_iocset *set = NULL;
+    cli_out jsonl_out = {0}, csv_out = {0}, stix_out = {0};
     bool json_stdout = false, csv_stdout = false, have_result = false;
     tr_hunt_result res;
     int rc = TR_EXIT_OK;
@@ -522,18 +519,29 @@ int cmd_hunt(int argc, char **argv)
             goto done;
         }
     }
-    if (jsonl_path && !(ho.jsonl = open_out(jsonl_path, &json_stdout))) {
-        fprintf(stderr, "traccia hunt: cannot write %s\n", jsonl_path);
+    if (jsonl_path && !cli_out_open(&jsonl_out, jsonl_path)) {
+        fprintf(stderr, "traccia hunt: cannot write %s: %s\n", jsonl_path, strerror(errno));
         rc = TR_EXIT_USAGE;
         goto done;
     }
-    if (csv_path && !(ho.csv = open_out(csv_path, &csv_stdout))) {
-        fprintf(stderr, "traccia hunt: cannot write %s\n", csv_path);
+    if (csv_path && !cli_out_open(&csv_out, csv_path)) {
+        fprintf(stderr, "traccia hunt: cannot write %s: %s\n", csv_path, strerror(errno));
         rc = TR_EXIT_USAGE;
         goto done;
     }
-    if ((json_stdout && csv_stdout) || ((json_stdout || csv_stdout) && report_path && !strcmp(report_path, "-"))) {
-        fprintf(stderr, "traccia hunt: only one of --jsonl, --csv and --run-report can write to standard output\n");
+    if (stix_path && !cli_out_open(&stix_out, stix_path)) {
+        fprintf(stderr, "traccia hunt: cannot write %s: %s\n", stix_path, strerror(errno));
+        rc = TR_EXIT_USAGE;
+        goto done;
+    }
+    ho.jsonl = jsonl_out.f;
+    ho.csv = csv_out.f;
+    json_stdout = cli_out_is_stdout(&jsonl_out);
+    csv_stdout = cli_out_is_stdout(&csv_out);
+    int on_stdout = json_stdout + csv_stdout + cli_out_is_stdout(&stix_out) + (report_path && !strcmp(report_path, "-"));
+    if (on_stdout > 1) {
+        fprintf(stderr, "traccia hunt: only one of --jsonl, --csv, --stix-out and --run-report can write to standard "
+                        "output\n");
         rc = TR_EXIT_USAGE;
         goto done;
     }
@@ -546,6 +554,7 @@ int cmd_hunt(int argc, char **argv)
     ho.user = &ch;
     tr_status st = tr_hunt_run(&ho, paths, npaths, &res);
     have_result = true;
+    bool findings_failed = res.write_failed; /* an output of the hunt itself */
     tr_prehash_stop(prehash);
     prehash = NULL;
     clear_bar(&ch);
@@ -554,7 +563,7 @@ int cmd_hunt(int argc, char **argv)
     cli_diag_flush_evidence(&ch.diag, "the summary names the files");
 
     /* the summary goes where the findings do not */
-    bool to_stderr = json_stdout || csv_stdout || (report_path && !strcmp(report_path, "-"));
+    bool to_stderr = on_stdout > 0;
     FILE *out = to_stderr ? stderr : stdout;
     colours c = pick_colours(out);
     char a[32];
@@ -575,12 +584,11 @@ int cmd_hunt(int argc, char **argv)
     if (res.sighting_log) {
         tr_sighting_log_write_summary(res.sighting_log, out, 20);
     }
-    if (stix_path && res.sighting_log) {
-        FILE *sf = strcmp(stix_path, "-") == 0 ? stdout : fopen(stix_path, "w");
-        if (!sf || tr_sighting_log_write_stix(res.sighting_log, sf) != TR_OK || (sf != stdout && fclose(sf) != 0)) {
-            fprintf(stderr, "traccia: error: writing %s failed\n", stix_path);
-            res.write_failed = 1;
-        }
+    if (stix_path && res.sighting_log && tr_sighting_log_write_stix(res.sighting_log, stix_out.f) != TR_OK)
+        res.write_failed = 1;
+    if (stix_path && (res.write_failed || !cli_out_commit(&stix_out))) {
+        fprintf(stderr, "traccia: error: writing %s failed\n", stix_path);
+        res.write_failed = 1;
     }
     if (kase) {
         fprintf(out, "  case:             %s, hunt #%lld: %s new finding(s)", case_path, (long long)res.case_run,
@@ -603,15 +611,17 @@ int cmd_hunt(int argc, char **argv)
             grouped((unsigned long long)(res.seconds > 0 ? (double)res.scan.events / res.seconds : 0.0), a, sizeof a));
     fflush(out);
 
-    if (ho.jsonl && !json_stdout && fclose(ho.jsonl) != 0)
+    /* the findings files are renamed into place only when whole */
+    if (findings_failed || st != TR_OK) {
+        cli_out_abort(&jsonl_out);
+        cli_out_abort(&csv_out);
+    } else if ((jsonl_path && !cli_out_commit(&jsonl_out)) | (csv_path && !cli_out_commit(&csv_out))) {
         res.write_failed = 1;
-    if (ho.csv && !csv_stdout && fclose(ho.csv) != 0)
-        res.write_failed = 1;
+    }
     ho.jsonl = ho.csv = NULL;
-    if ((json_stdout || csv_stdout) && fflush(stdout) != 0)
-        res.write_failed = 1;
     if (res.write_failed)
-        fprintf(stderr, "traccia: error: writing the findings failed\n");
+        fprintf(stderr, "traccia: error: writing the findings failed%s\n",
+                json_stdout || csv_stdout ? "" : "; no findings file was left that looks complete");
     rc = st != TR_OK ? TR_EXIT_NO_INPUT
                      : cli_evidence_status(&res.scan, res.case_unchanged, rstat->failed,
                                            res.case_failed    ? "the case not written in full"
@@ -622,10 +632,9 @@ done:
     if (have_result && ch.diag.report)
         tr_run_report_hunt(ch.diag.report, &res);
     rc = cli_write_run_report(&ch.diag, report_path, rc);
-    if (ho.jsonl && !json_stdout)
-        fclose(ho.jsonl);
-    if (ho.csv && !csv_stdout)
-        fclose(ho.csv);
+    cli_out_abort(&jsonl_out); /* when the run stopped before they were committed */
+    cli_out_abort(&csv_out);
+    cli_out_abort(&stix_out);
     if (have_result)
         tr_hunt_result_free(&res);
     tr_prehash_stop(prehash);

@@ -6,6 +6,8 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 
 static void usage_and_help(void)
@@ -525,6 +527,65 @@ static void exit_status_tells_the_truth(void)
     free(rep);
 }
 
+/* Findings files are whole or absent: written to a temporary name and
+ * renamed when complete. A write that fails (the file size limit, as a full
+ * disk would) leaves the old file as it was and no temporary; a run killed
+ * mid-write (SIGXFSZ) leaves no file under the asked name; a closed
+ * standard output or a full device is an error, not a quiet success. */
+static void outputs_whole_or_absent(void)
+{
+    const char *d = test_tmpdir();
+    char args[2048], path[700];
+    snprintf(path, sizeof path, "%s/wo/findings.jsonl", d);
+    write_text("wo/findings.jsonl", "the previous run's findings\n");
+    cli_result r;
+    /* writes past 8 KiB fail with EFBIG (the signal ignored): an error,
+     * the old file untouched, the temporary removed */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sh -c 'trap \"\" XFSZ; ulimit -f 8; exec %s hunt examples/ --jsonl %s' >%s/wo/out 2>%s/wo/err",
+             test_bin(), path, d, d);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    size_t n;
+    char *err = NULL, *old = read_all(path, &n);
+    snprintf(cmd, sizeof cmd, "%s/wo/err", d);
+    err = read_all(cmd, &n);
+    CHECK_CONTAINS(err, "writing the findings failed; no findings file was left that looks complete");
+    CHECK_CONTAINS(old, "the previous run's findings\n");
+    free(err);
+    free(old);
+    snprintf(cmd, sizeof cmd, "ls %s/wo | grep -q tmp", d);
+    CHECK(system(cmd) != 0);
+    /* killed mid-write: nothing under the asked name */
+    snprintf(path, sizeof path, "%s/wo/killed.jsonl", d);
+    snprintf(cmd, sizeof cmd, "sh -c 'ulimit -f 8; exec %s hunt examples/ --jsonl %s' >/dev/null 2>&1", test_bin(),
+             path);
+    st = system(cmd);
+    CHECK(!(WIFEXITED(st) && WEXITSTATUS(st) == 0));
+    struct stat sb;
+    CHECK(stat(path, &sb) != 0);
+    /* the same run with room: the file appears, whole */
+    snprintf(args, sizeof args, "hunt examples/ --jsonl %s --csv %s/wo/t.csv", path, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 0);
+    char *whole = read_all(path, &n);
+    CHECK(whole && n > 8192 && whole[n - 1] == '\n');
+    free(whole);
+    cli_result_free(&r);
+    /* a full device, a closed standard output */
+    cli_run(&r, "hunt examples/ --jsonl /dev/full");
+    CHECK_INT(r.status, 3);
+    CHECK_CONTAINS(r.err, "writing the findings failed");
+    cli_result_free(&r);
+    snprintf(cmd, sizeof cmd, "%s hunt examples/ --jsonl - >&- 2>%s/wo/err2", test_bin(), d);
+    st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    snprintf(cmd, sizeof cmd, "%s/wo/err2", d);
+    err = read_all(cmd, &n);
+    CHECK_CONTAINS(err, "writing the findings failed");
+    free(err);
+}
+
 void suite_cli(void)
 {
     RUN(usage_and_help);
@@ -538,4 +599,5 @@ void suite_cli(void)
     RUN(rules_check_and_list);
     RUN(hunt_with_indicators);
     RUN(exit_status_tells_the_truth);
+    RUN(outputs_whole_or_absent);
 }
