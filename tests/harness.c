@@ -489,6 +489,7 @@ int main(int argc, char **argv)
     suite_first_contact();
     suite_limits();
     suite_hygiene();
+    suite_hunt_faults();
     if (list_only)
         return 0;
     if (nonly && n_pass + n_fail + n_skip == 0) {

@@ -205,5 +205,6 @@ void suite_exchange_report(void);
 void suite_first_contact(void);
 void suite_limits(void);
 void suite_hygiene(void);
+void suite_hunt_faults(void);
 
 #endif

@@ -1032,8 +1032,10 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     tr_status rc = TR_OK;
     stage_setup(&h);
     h.acc = tr_calloc(1, sizeof *h.acc);
-    if (!h.acc)
+    if (!h.acc) {
         rc = TR_ERR_NOMEM;
+        h.st.nsink = 0; /* never opened: nothing to close */
+    }
     if (rc == TR_OK)
         rc = sinks_open(&h);
 
@@ -1140,7 +1142,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         }
         if (w->failed)
             res->write_failed = 1;
-        if (w->c.per_rule && all.per_rule && res->per_rule_limited) {
+        if (w->c.per_rule && w->c.per_rule_limited && all.per_rule && res->per_rule_limited) {
             res->detections += w->c.detections;
             res->limited += w->c.limited;
             for (size_t r = 0; r < h.nrules; r++)

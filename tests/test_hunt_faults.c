@@ -1,0 +1,178 @@
+/*
+ * test_hunt_faults.c — every allocation a hunt makes may fail, and none
+ * may fail silently. A small hunt (events of three formats, the built-in
+ * rules, indicators, JSON lines, the case) is run once for each N, with the
+ * Nth library allocation failing. Each run must either produce exactly the
+ * findings of the run without faults, or say that it did not: out of
+ * memory returned, an output marked failed, or an error said through the
+ * diagnostics. A run that reports success with fewer (or other) findings
+ * is a silent miss, and names N.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct fault_log {
+    int errors; /* diagnostics of severity error */
+} fault_log;
+
+static void count_errors(void *user, const tr_diag *d)
+{
+    fault_log *l = user;
+    if (d->severity == TR_SEV_ERROR)
+        l->errors++;
+}
+
+#define EVJ(id, t, img, cmd)                                                                       \
+    "{\"Event\":{\"System\":{\"EventID\":" id ",\"Channel\":\"Microsoft-Windows-Sysmon/Operational\"," \
+    "\"Computer\":\"EXCH01.corp.local\",\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"" t "\"}}}," \
+    "\"EventData\":{\"Image\":\"" img "\",\"ParentImage\":\"C:\\\\Windows\\\\System32\\\\inetsrv\\\\w3wp.exe\"," \
+    "\"CommandLine\":\"" cmd "\"}}}\n"
+
+static void write_fixture(void)
+{
+    write_text("hf/ev/sysmon.jsonl",
+               EVJ("1", "2021-03-03T02:43:30Z", "C:\\\\Windows\\\\System32\\\\cmd.exe",
+                   "cmd /c cd /d C:\\\\inetpub\\\\wwwroot\\\\aspnet_client&whoami&echo [S]&cd&echo [E]")
+                   EVJ("1", "2021-03-03T02:44:00Z", "C:\\\\Windows\\\\System32\\\\whoami.exe", "whoami /all")
+                       EVJ("1", "2021-03-03T02:45:00Z", "C:\\\\Windows\\\\System32\\\\net.exe",
+                           "net user /domain 203.0.113.9"));
+    write_text("hf/ev/u_ex210303.log",
+               "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
+               "#Date: 2021-03-03 02:40:00\n"
+               "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+               "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n"
+               "2021-03-03 02:41:00 10.0.0.5 POST /ecp/y.js - 443 - 203.0.113.9 python-requests/2.25 - 200 0 0 15\n"
+               "2021-03-03 02:42:00 10.0.0.5 POST /owa/auth/x.aspx - 443 - 203.0.113.9 Mozilla/5.0 - 200 0 0 9\n");
+    write_text("hf/iocs.txt", "203.0.113.9\n");
+    /* a real EVTX log (9 records of the Exchange management log), and a
+     * gzip-compressed JSON log */
+    size_t n;
+    char *evtx = read_all("examples/exchange-intrusion/evtx/EXCH01-msexchange-management.evtx", &n);
+    if (evtx)
+        write_file("hf/ev/mgmt.evtx", evtx, n);
+    free(evtx);
+    char *gz = read_all("examples/exchange-intrusion/DC01-security.jsonl.gz", &n);
+    if (gz && n < 8192) /* small enough to keep the loop short */
+        write_file("hf/ev/dc01.jsonl.gz", gz, n);
+    free(gz);
+}
+
+typedef struct hunt_out {
+    tr_status rc;
+    int write_failed, case_failed, errors;
+    uint64_t detections;
+    char *jsonl;
+    size_t len;
+} hunt_out;
+
+static void hunt_once(const tr_ruleset *rs, const tr_iocset *set, const char *tag, hunt_out *out)
+{
+    const char *d = test_tmpdir();
+    char jp[700], db[700];
+    snprintf(jp, sizeof jp, "%s/hf/%s.jsonl", d, tag);
+    snprintf(db, sizeof db, "%s/hf/%s.db", d, tag);
+    unlink(db);
+    char wal[720];
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    unlink(wal);
+    memset(out, 0, sizeof *out);
+    FILE *jf = fopen(jp, "w");
+    if (!jf) {
+        out->rc = TR_ERR_IO;
+        return;
+    }
+    fault_log log = {0};
+    tr_case *kase = NULL;
+    char err[256];
+    tr_status crc = tr_case_open(&kase, db, 1, err, sizeof err);
+    if (crc != TR_OK) { /* the case itself could not be made: said */
+        fclose(jf);
+        out->rc = crc;
+        return;
+    }
+    tr_hunt_options o;
+    memset(&o, 0, sizeof o);
+    o.rules = rs;
+    o.iocs = set;
+    o.threads = 1;
+    o.jsonl = jf;
+    o.case_store = kase;
+    o.filter.from = o.filter.to = TR_TIME_NONE;
+    o.on_diag = count_errors;
+    o.user = &log;
+    char ev[700];
+    snprintf(ev, sizeof ev, "%s/hf/ev", d);
+    const char *paths[] = {ev};
+    tr_hunt_result res;
+    out->rc = tr_hunt_run(&o, paths, 1, &res);
+    if (fclose(jf) != 0)
+        out->write_failed = 1;
+    tr_case_close(kase);
+    if (out->rc == TR_OK) {
+        out->write_failed |= res.write_failed;
+        out->case_failed = res.case_failed;
+        out->detections = res.detections;
+        tr_hunt_result_free(&res);
+    }
+    out->errors = log.errors;
+    out->jsonl = read_all(jp, &out->len);
+}
+
+static void every_hunt_allocation_may_fail(void)
+{
+    write_fixture();
+    tr_ruleset *rs = NULL;
+    tr_ruleset_options ro = {.on_diag = NULL, .user = NULL};
+    CHECK_INT(tr_ruleset_create(&rs, &ro), TR_OK);
+    if (!rs)
+        return;
+    CHECK_INT(tr_ruleset_add_builtin_rules(rs), TR_OK);
+    CHECK_INT(tr_ruleset_compile(rs), TR_OK);
+    tr_iocset *set = NULL;
+    tr_iocset_options io = {NULL, NULL};
+    CHECK_INT(tr_iocset_create(&set, &io), TR_OK);
+    char ip[700];
+    snprintf(ip, sizeof ip, "%s/hf/iocs.txt", test_tmpdir());
+    CHECK_INT(tr_iocset_add_path(set, ip), TR_OK);
+    CHECK_INT(tr_iocset_compile(set), TR_OK);
+
+    hunt_out base;
+    hunt_once(rs, set, "base", &base);
+    CHECK_INT(base.rc, TR_OK);
+    CHECK(!base.write_failed && !base.case_failed && base.errors == 0);
+    CHECK(base.detections >= 4); /* rules on both logs and the indicator */
+    CHECK(base.jsonl && base.len > 0);
+    long runs = 0, said = 0, silent = 0;
+    for (long n = 1; n < 200000; n++) {
+        hunt_out got;
+        alloc_fail_start(n);
+        hunt_once(rs, set, "fault", &got);
+        long made = alloc_fail_stop();
+        runs++;
+        bool same = got.rc == TR_OK && got.detections == base.detections && got.len == base.len && got.jsonl &&
+                    memcmp(got.jsonl, base.jsonl, base.len) == 0;
+        bool told = got.rc != TR_OK || got.write_failed || got.case_failed || got.errors > 0;
+        if (told && made >= n)
+            said++;
+        if (!same && !told) {
+            if (silent++ < 10)
+                fprintf(stderr, "    allocation %ld failing: the hunt reported success with %llu detection(s) "
+                                "instead of %llu, %zu bytes of findings instead of %zu\n",
+                        n, (unsigned long long)got.detections, (unsigned long long)base.detections, got.len,
+                        base.len);
+        }
+        free(got.jsonl);
+        if (made < n) /* no allocation failed: every site of the hunt was reached */
+            break;
+    }
+    fprintf(stderr, "    %ld runs, %ld failures said, %ld silent\n", runs, said, silent);
+    CHECK(runs > 100);
+    CHECK_INT(silent, 0);
+    free(base.jsonl);
+    tr_iocset_destroy(set);
+    tr_ruleset_destroy(rs);
+}
+
+void suite_hunt_faults(void) { RUN(every_hunt_allocation_may_fail); }
