@@ -477,6 +477,7 @@ int main(int argc, char **argv)
     suite_w3c();
     suite_exchange_log();
     suite_sigma();
+    suite_sigma_conformance();
     suite_correlation();
     suite_sigma_shared();
     suite_rule_pack();

@@ -196,6 +196,7 @@ void suite_evtx_reference(void);
 void suite_w3c(void);
 void suite_exchange_log(void);
 void suite_sigma(void);
+void suite_sigma_conformance(void);
 void suite_sigma_shared(void);
 void suite_correlation(void);
 void suite_rule_pack(void);
