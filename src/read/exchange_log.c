@@ -54,7 +54,8 @@ typedef struct exlog_reader {
 
 static const char *const time_columns[] = {"DateTime", "date-time", "Timestamp", "TimeStamp"};
 
-static void parse_fields_directive(exlog_reader *R, tr_builder *b, const char *p, const char *end)
+/* false when out of memory (the reader stops: never a #Fields read in part) */
+static bool parse_fields_directive(exlog_reader *R, tr_builder *b, const char *p, const char *end)
 {
     R->nfields = 0;
     R->time_field = -1;
@@ -66,7 +67,7 @@ static void parse_fields_directive(exlog_reader *R, tr_builder *b, const char *p
             s++;
         const tr_name *nm = tr_names_child(b->names, tr_names_root(b->names), s, (size_t)(e - s), &b->arena);
         if (!nm)
-            return;
+            return false;
         for (size_t k = 0; k < sizeof time_columns / sizeof time_columns[0]; k++)
             if (R->time_field < 0 && strlen(time_columns[k]) == (size_t)(e - s) && memcmp(time_columns[k], s, (size_t)(e - s)) == 0)
                 R->time_field = (int)R->nfields;
@@ -75,15 +76,19 @@ static void parse_fields_directive(exlog_reader *R, tr_builder *b, const char *p
             break;
         p = comma + 1;
     }
+    return true;
 }
 
-static void parse_log_type(exlog_reader *R, const char *p, const char *end)
+/* false when out of memory: the reader stops rather than leave events
+ * without their LogType */
+static bool parse_log_type(exlog_reader *R, const char *p, const char *end)
 {
     while (p < end && *p == ' ')
         p++;
     tr_free((void *)(uintptr_t)R->log_type);
-    R->log_type = tr_strndup(p, (size_t)(end - p)); /* NULL on failure: the field is then left out */
+    R->log_type = tr_strndup(p, (size_t)(end - p));
     R->log_type_batch = NULL;
+    return R->log_type != NULL;
 }
 
 /* Finds the end of the record starting at p: the first line break outside
@@ -242,8 +247,9 @@ static tr_status reader_next(void *state, tr_builder *b)
     exlog_reader *R = state;
     tr_builder_batch_begin(b);
     R->log_type_batch = NULL;
-    if (!R->log_type_name)
-        R->log_type_name = tr_names_child(b->names, tr_names_root(b->names), "LogType", 7, &b->arena);
+    if (!R->log_type_name &&
+        !(R->log_type_name = tr_names_child(b->names, tr_names_root(b->names), "LogType", 7, &b->arena)))
+        return TR_ERR_NOMEM; /* never events without the LogType they have */
     while (!R->finished) {
         const char *data = tr_input_data(R->in);
         size_t avail = tr_input_avail(R->in);
@@ -265,10 +271,12 @@ static tr_status reader_next(void *state, tr_builder *b)
             if (p == data && R->line == 1 && ce - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
                 p += 3;
             if (p < ce && *p == '#') {
-                if (ce - p >= 8 && memcmp(p, "#Fields:", 8) == 0)
-                    parse_fields_directive(R, b, p + 8, ce);
-                else if (ce - p >= 10 && memcmp(p, "#Log-type:", 10) == 0)
-                    parse_log_type(R, p + 10, ce);
+                if (ce - p >= 8 && memcmp(p, "#Fields:", 8) == 0) {
+                    if (!parse_fields_directive(R, b, p + 8, ce))
+                        return TR_ERR_NOMEM;
+                }
+                else if (ce - p >= 10 && memcmp(p, "#Log-type:", 10) == 0 && !parse_log_type(R, p + 10, ce))
+                    return TR_ERR_NOMEM;
             } else if (p < ce) {
                 if (!record(R, b, p, ce, offset))
                     return TR_ERR_NOMEM;

@@ -71,7 +71,8 @@ static size_t sigma_name(const char *f, size_t n, char *out, size_t cap)
     return o;
 }
 
-static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, const char *end)
+/* false when out of memory (the reader stops: never a #Fields read in part) */
+static bool parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, const char *end)
 {
     R->nfields = 0;
     R->plus_is_space = 0;
@@ -96,7 +97,7 @@ static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, 
         size_t len = n ? n : (size_t)(p - s);
         const tr_name *nm = tr_names_child(b->names, tr_names_root(b->names), name, len, &b->arena);
         if (!nm)
-            return;
+            return false;
         unsigned i = R->nfields++;
         R->fields[i] = nm;
         if (len == 4 && memcmp(name, "date", 4) == 0)
@@ -106,6 +107,7 @@ static void parse_fields_directive(w3c_reader *R, tr_builder *b, const char *p, 
         else if (i < 32 && len == 13 && memcmp(name, "cs-user-agent", 13) == 0)
             R->plus_is_space |= 1u << i;
     }
+    return true;
 }
 
 /* A value of a line known to be ASCII: valid UTF-8 without a look, and
@@ -302,8 +304,9 @@ static tr_status reader_next(void *state, tr_builder *b)
                 p += 3; /* a byte-order mark */
             if (p < content_end && *p == '#') {
                 static const char fields[] = "#Fields:";
-                if ((size_t)(content_end - p) >= sizeof fields - 1 && memcmp(p, fields, sizeof fields - 1) == 0)
-                    parse_fields_directive(R, b, p + sizeof fields - 1, content_end);
+                if ((size_t)(content_end - p) >= sizeof fields - 1 && memcmp(p, fields, sizeof fields - 1) == 0 &&
+                    !parse_fields_directive(R, b, p + sizeof fields - 1, content_end))
+                    return TR_ERR_NOMEM;
             } else if (p < content_end) {
                 if (!data_line(R, b, p, content_end, offset))
                     return TR_ERR_NOMEM;
