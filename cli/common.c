@@ -11,6 +11,10 @@
  * -v prints every item, -q only errors. Every diagnostic, shown or not, also
  * goes to the run report when there is one.
  *
+ * Also shared by the subcommands: the exit status that what was read calls
+ * for (cli_evidence_status), output files written whole or not at all
+ * (cli_out), and the run report's writing.
+ *
  * Owns the counts and the copies of names kept for the summary
  * (cli_diag_free).
  */

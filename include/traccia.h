@@ -705,7 +705,8 @@ typedef struct tr_hunt_result {
  * walk order, and in record order within a file. Correlation rules need one
  * ordered stream of events: with any in the ruleset the hunt uses one
  * thread (and says so through on_diag). Returns TR_OK (the result is
- * filled), TR_ERR_NOMEM or TR_ERR_ARG. */
+ * filled), TR_ERR_NOMEM or TR_ERR_ARG; the result is the caller's to free
+ * with tr_hunt_result_free whatever is returned. */
 tr_status tr_hunt_run(const tr_hunt_options *opts, const char *const *paths, size_t npaths,
                       tr_hunt_result *result);
 

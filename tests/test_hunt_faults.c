@@ -170,8 +170,8 @@ static void hunt_once(const tr_ruleset *rs, const tr_iocset *set, const char *ta
         out->write_failed |= res.write_failed;
         out->case_failed = res.case_failed;
         out->detections = res.detections;
-        tr_hunt_result_free(&res);
     }
+    tr_hunt_result_free(&res); /* whatever it returned */
     out->errors = log.errors;
     out->jsonl = read_all(jp, &out->len);
 }

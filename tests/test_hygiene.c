@@ -32,6 +32,9 @@ static void exported_symbols_carry_the_prefix(void)
             continue; /* member headers, blank lines */
         if (!strchr("TDBRGSVW", type[0]))
             continue;
+        if (strncmp(name, "__odr_asan", 10) == 0 || strncmp(name, "__asan", 6) == 0 ||
+            strncmp(name, "__sancov", 8) == 0 || strncmp(name, "__gcov", 6) == 0)
+            continue; /* a sanitizer's or coverage build's own, beside each global */
         symbols++;
         if (strncmp(name, "tr_", 3) != 0) {
             if (bad++ < 20)

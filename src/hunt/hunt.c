@@ -1130,8 +1130,10 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
     res->per_rule = tr_calloc(h.nrules + 1, sizeof *res->per_rule);
     res->per_rule_limited = tr_calloc(h.nrules + 1, sizeof *res->per_rule_limited);
     counts all;
+    memset(&all, 0, sizeof all);
     if (!res->per_rule || !res->per_rule_limited || counts_init(&all, h.nrules)) {
         rc = TR_ERR_NOMEM;
+        counts_free(&all); /* what counts_init got before it failed */
         memset(&all, 0, sizeof all);
     }
     for (unsigned i = 0; i < made; i++) {
