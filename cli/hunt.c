@@ -615,8 +615,11 @@ int cmd_hunt(int argc, char **argv)
     if (findings_failed || st != TR_OK) {
         cli_out_abort(&jsonl_out);
         cli_out_abort(&csv_out);
-    } else if ((jsonl_path && !cli_out_commit(&jsonl_out)) | (csv_path && !cli_out_commit(&csv_out))) {
-        res.write_failed = 1;
+    } else {
+        bool jsonl_ok = !jsonl_path || cli_out_commit(&jsonl_out);
+        bool csv_ok = !csv_path || cli_out_commit(&csv_out); /* both tried, whichever failed */
+        if (!jsonl_ok || !csv_ok)
+            res.write_failed = 1;
     }
     ho.jsonl = ho.csv = NULL;
     if (res.write_failed)
