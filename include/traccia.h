@@ -8,7 +8,13 @@
  *     timestamp, where it came from, and an ordered list of named fields);
  *   - the scanner: walks files and folders, detects each file's format from
  *     its content, runs the matching reader and hands events, in batches, to a
- *     callback; diagnostics about bad input go to a second callback.
+ *     callback; diagnostics (each with its kind) go to a second callback;
+ *   - Sigma rules (tr_ruleset) and the per-thread matcher, with its engine
+ *     limits; the findings model and its JSON lines and CSV forms;
+ *   - the hunt (tr_hunt_run): files over a pool of threads, every detector,
+ *     every output, in file order; indicators (tr_iocset) and sightings;
+ *   - the Exchange report, the case store (tr_case) and its questions, and
+ *     the run report (tr_run_report).
  *
  * Ownership, once for the whole API: every object is created by a
  * tr_<type>_create() call and freed by the matching tr_<type>_destroy(), which

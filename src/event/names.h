@@ -8,8 +8,8 @@
  * record then costs one hash probe per key instead of string building and
  * alias rules per field.
  *
- * Alias rules live here and only here, so that every reader (JSON today,
- * EVTX and others later) gives the same names for the same event:
+ * Alias rules live here and only here, so that every reader (JSON, EVTX,
+ * W3C, Exchange logs) gives the same names for the same event:
  *   Event.EventData.X            → X               (payload)
  *   Event.UserData.<Element>.X   → X               (payload)
  *   Event.System.A.B             → A_B, e.g. Provider_Name, Security_UserID

@@ -7,13 +7,14 @@
  * token): each format has a probe that scores the first bytes of the file,
  * and the best score wins. Formats are listed once, in format.c; a format
  * without a reader is still recognised, so that a file is skipped with a
- * precise reason ("W3C extended log (IIS): no reader yet") instead of "unknown".
+ * precise reason ("SQLite database: no reader yet") instead of "unknown".
  *
  * Reporting: readers never print. They call tr_read_report(), which counts
  * every problem and passes the first TR_READ_MAX_SHOWN of each file to the
- * diagnostic callback; the scanner reports how many more were not shown, so
- * nothing is lost silently and a file with a million bad lines does not
- * flood the terminal.
+ * diagnostic callback (kind TR_DIAG_EVIDENCE); the scanner reports how many
+ * more were not shown, so nothing is lost silently and a file with a
+ * million bad lines does not flood the terminal. Out of memory is returned
+ * (TR_ERR_NOMEM), never answered by leaving a field or a header out.
  */
 #ifndef TR_READ_READER_H
 #define TR_READ_READER_H
