@@ -63,9 +63,8 @@ typedef struct cli_problem_file {
 typedef struct cli_diag_opts {
     bool verbose;  /* print every diagnostic, notes (skipped files and why) too */
     bool quiet;    /* print nothing but errors */
-    unsigned long printed;      /* lines written to stderr */
     tr_run_report *report;      /* every diagnostic noted there too; may be NULL */
-    uint64_t seen[TR_DIAG_KINDS], shown[TR_DIAG_KINDS], hidden[TR_DIAG_KINDS];
+    uint64_t shown[TR_DIAG_KINDS], hidden[TR_DIAG_KINDS]; /* printed, and held back to count */
     cli_group *groups;          /* rules that will not run, by cause */
     size_t ngroups;
     cli_group *failed;          /* rules that did not load, by reason */

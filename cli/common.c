@@ -26,21 +26,14 @@
 
 #include "cli.h"
 
-static const char *severity_word(tr_severity s)
-{
-    static const char *const names[] = {"note", "warning", "error"};
-    return names[s <= TR_SEV_ERROR ? s : TR_SEV_ERROR];
-}
-
-static void print_line(cli_diag_opts *o, const tr_diag *d)
+static void print_line(const tr_diag *d)
 {
     if (d->where && d->where[0])
-        fprintf(stderr, "traccia: %s: %s: %s: %s\n", severity_word(d->severity), d->path, d->where, d->reason);
+        fprintf(stderr, "traccia: %s: %s: %s: %s\n", tr_severity_name(d->severity), d->path, d->where, d->reason);
     else if (d->path && d->path[0])
-        fprintf(stderr, "traccia: %s: %s: %s\n", severity_word(d->severity), d->path, d->reason);
+        fprintf(stderr, "traccia: %s: %s: %s\n", tr_severity_name(d->severity), d->path, d->reason);
     else /* about the run, no file */
-        fprintf(stderr, "traccia: %s: %s\n", severity_word(d->severity), d->reason);
-    o->printed++;
+        fprintf(stderr, "traccia: %s: %s\n", tr_severity_name(d->severity), d->reason);
 }
 
 static char *copy(const char *s) { return strdup(s ? s : ""); }
@@ -146,7 +139,6 @@ void cli_print_diag(void *user, const tr_diag *d)
     if (o->report)
         tr_run_report_diag(o->report, d);
     unsigned kind = (unsigned)d->kind < TR_DIAG_KINDS ? (unsigned)d->kind : TR_DIAG_RUN;
-    o->seen[kind]++;
     if (kind == TR_DIAG_SKIPPED && d->severity == TR_SEV_INFO && o->nskipped < CLI_NAMED_SKIPPED) {
         char *p = copy(d->path);
         if (p)
@@ -157,7 +149,7 @@ void cli_print_diag(void *user, const tr_diag *d)
     if (kind == TR_DIAG_RULE_FAILED && d->severity == TR_SEV_ERROR)
         group_failed(o, d);
     if (o->verbose) {
-        print_line(o, d);
+        print_line(d);
         return;
     }
     if (d->severity == TR_SEV_INFO)
@@ -187,7 +179,7 @@ void cli_print_diag(void *user, const tr_diag *d)
     }
     if (show) {
         o->shown[kind]++;
-        print_line(o, d);
+        print_line(d);
     } else if (kind != TR_DIAG_RULE_NOT_RUN && kind != TR_DIAG_EVIDENCE && kind != TR_DIAG_SKIPPED) {
         o->hidden[kind]++;
         if (kind == TR_DIAG_LIMIT) /* the ones not shown, by rule */
@@ -205,7 +197,7 @@ static int by_count(const void *a, const void *b)
 
 /* One line per group: "<prefix><n> <one|many> <cause>: item n, item n…" */
 static void print_groups(cli_group *groups, size_t ngroups, FILE *out, const char *prefix, const char *one,
-                         const char *many, const char *lister, unsigned long *printed)
+                         const char *many, const char *lister)
 {
     for (size_t i = 0; i < ngroups; i++) {
         cli_group *g = &groups[i];
@@ -220,8 +212,6 @@ static void print_groups(cli_group *groups, size_t ngroups, FILE *out, const cha
         if (lister)
             fprintf(out, "; %s", lister);
         fputc('\n', out);
-        if (out == stderr)
-            (*printed)++;
         g->n = 0; /* said once */
     }
 }
@@ -231,7 +221,7 @@ void cli_print_not_run(cli_diag_opts *o, FILE *out, const char *prefix, const ch
     char tail[200];
     if (lister)
         snprintf(tail, sizeof tail, "%s lists them", lister);
-    print_groups(o->groups, o->ngroups, out, prefix, "rule", "rules", lister ? tail : NULL, &o->printed);
+    print_groups(o->groups, o->ngroups, out, prefix, "rule", "rules", lister ? tail : NULL);
 }
 
 void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
@@ -244,15 +234,13 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
             fprintf(stderr, "traccia: warning: %llu more remark%s on rules not shown; %s lists them\n",
                     (unsigned long long)o->hidden[TR_DIAG_RULE_NOTE], o->hidden[TR_DIAG_RULE_NOTE] == 1 ? "" : "s",
                     lister);
-            o->printed++;
             o->hidden[TR_DIAG_RULE_NOTE] = 0;
         }
     }
     if (o->hidden[TR_DIAG_RULE_FAILED]) { /* past the first few: every one, by reason */
         char tail[200];
         snprintf(tail, sizeof tail, "%s names each", lister);
-        print_groups(o->failed, o->nfailed, stderr, "traccia: error: ", "rule not loaded:", "rules not loaded:", tail,
-                     &o->printed);
+        print_groups(o->failed, o->nfailed, stderr, "traccia: error: ", "rule not loaded:", "rules not loaded:", tail);
         o->hidden[TR_DIAG_RULE_FAILED] = 0;
     }
     for (size_t i = 0; i < o->nfailed; i++)
@@ -261,7 +249,6 @@ void cli_diag_flush_rules(cli_diag_opts *o, const char *lister)
         fprintf(stderr, "traccia: error: %llu more problem%s with the indicators not shown; "
                         "traccia ioc check names each\n",
                 (unsigned long long)o->hidden[TR_DIAG_INDICATOR], o->hidden[TR_DIAG_INDICATOR] == 1 ? "" : "s");
-        o->printed++;
         o->hidden[TR_DIAG_INDICATOR] = 0;
     }
 }
@@ -270,8 +257,7 @@ void cli_diag_flush_evidence(cli_diag_opts *o, const char *named)
 {
     if (!o->verbose && o->hidden[TR_DIAG_LIMIT] && o->nlimited) { /* errors: said even with -q */
         print_groups(o->limited, o->nlimited, stderr, "traccia: error: ", "more file where a rule was",
-                     "more files where rules were", "they may have missed events; the summary counts them, -v names each",
-                     &o->printed);
+                     "more files where rules were", "they may have missed events; the summary counts them, -v names each");
         o->hidden[TR_DIAG_LIMIT] = 0;
     }
     if (o->verbose || !o->ev_hidden || o->quiet)
@@ -284,7 +270,6 @@ void cli_diag_flush_evidence(cli_diag_opts *o, const char *named)
     fprintf(stderr, "traccia: warning: %llu more problem%s with the evidence not shown, %s; %s, -v shows each%s\n",
             (unsigned long long)o->ev_hidden, o->ev_hidden == 1 ? "" : "s", in, named,
             o->report ? ", the run report lists them" : "");
-    o->printed++;
     o->ev_hidden = 0;
 }
 

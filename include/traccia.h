@@ -217,6 +217,8 @@ typedef struct tr_diag {
     const char *cause, *item;
 } tr_diag;
 
+/* "note", "warning", "error": as the command, the run report and the case say it. */
+const char *tr_severity_name(tr_severity severity);
 /* The kind's name in the run report and the case: "run", "evidence", ... */
 const char *tr_diag_kind_name(tr_diag_kind kind);
 

@@ -787,11 +787,10 @@ static tr_status case_problem(void *state, const tr_diag *d)
     case_sink *s = state;
     if (s->failed != TR_OK || !s->ev_id)
         return s->failed;
-    static const char *const severity[] = {"note", "warning", "error"};
     sqlite3_stmt *st = s->st[S_PROBLEM];
     sqlite3_bind_int64(st, 1, s->run);
     sqlite3_bind_int64(st, 2, s->ev_id);
-    bind_static(st, 3, severity[d->severity <= TR_SEV_ERROR ? d->severity : TR_SEV_ERROR]);
+    bind_static(st, 3, tr_severity_name(d->severity));
     bind_static(st, 4, tr_diag_kind_name(d->kind));
     bind_text(st, 5, d->where ? d->where : "");
     bind_text(st, 6, d->reason);

@@ -120,16 +120,10 @@ static void spool_line(tr_run_report *r, int i)
     tr_strbuf_clear(&r->line);
 }
 
-static const char *severity_name(tr_severity s)
-{
-    static const char *const names[] = {"note", "warning", "error"};
-    return names[s <= TR_SEV_ERROR ? s : TR_SEV_ERROR];
-}
-
 static void put_diag(tr_strbuf *b, const tr_diag *d, bool with_kind)
 {
     tr_strbuf_puts(b, "\n{\"severity\":");
-    tr_strbuf_json_string(b, severity_name(d->severity));
+    tr_strbuf_json_string(b, tr_severity_name(d->severity));
     if (with_kind) {
         tr_strbuf_puts(b, ",\"kind\":");
         tr_strbuf_json_string(b, tr_diag_kind_name(d->kind));
@@ -178,6 +172,18 @@ void tr_run_report_file(tr_run_report *r, const tr_hunt_file *f, uint64_t proble
     spool_line(r, SPOOL_FILES);
 }
 
+/* A rule's entry, opened: the members that name it (the caller adds its
+ * own and closes it); k: entries before it in the array. */
+static void put_rule(tr_strbuf *b, const tr_rule_info *ri, size_t k)
+{
+    tr_strbuf_puts(b, k ? ",\n{\"path\":" : "\n{\"path\":");
+    tr_strbuf_json_string(b, ri->path);
+    tr_strbuf_printf(b, ",\"line\":%u,\"id\":", ri->line);
+    tr_strbuf_json_string(b, ri->id);
+    tr_strbuf_puts(b, ",\"title\":");
+    tr_strbuf_json_string(b, ri->title);
+}
+
 void tr_run_report_rules(tr_run_report *r, const tr_ruleset *rs)
 {
     const tr_ruleset_stats *s = tr_ruleset_get_stats(rs);
@@ -196,12 +202,7 @@ void tr_run_report_rules(tr_run_report *r, const tr_ruleset *rs)
         const tr_rule_info *ri = tr_ruleset_rule(rs, i);
         if (ri->runnable || ri->kind == TR_RULE_FILTER)
             continue;
-        tr_strbuf_puts(b, k++ ? ",\n{\"path\":" : "\n{\"path\":");
-        tr_strbuf_json_string(b, ri->path);
-        tr_strbuf_printf(b, ",\"line\":%u,\"id\":", ri->line);
-        tr_strbuf_json_string(b, ri->id);
-        tr_strbuf_puts(b, ",\"title\":");
-        tr_strbuf_json_string(b, ri->title);
+        put_rule(b, ri, k++);
         tr_strbuf_puts(b, ",\"cause\":");
         tr_strbuf_json_string(b, ri->not_run_cause);
         tr_strbuf_puts(b, ",\"item\":");
@@ -216,12 +217,7 @@ void tr_run_report_rules(tr_run_report *r, const tr_ruleset *rs)
         const tr_rule_info *ri = tr_ruleset_rule(rs, i);
         if (!ri->risk)
             continue;
-        tr_strbuf_puts(b, k++ ? ",\n{\"path\":" : "\n{\"path\":");
-        tr_strbuf_json_string(b, ri->path);
-        tr_strbuf_printf(b, ",\"line\":%u,\"id\":", ri->line);
-        tr_strbuf_json_string(b, ri->id);
-        tr_strbuf_puts(b, ",\"title\":");
-        tr_strbuf_json_string(b, ri->title);
+        put_rule(b, ri, k++);
         tr_strbuf_puts(b, ",\"reason\":");
         tr_strbuf_json_string(b, ri->risk);
         tr_strbuf_putc(b, '}');

@@ -19,6 +19,12 @@ const char *tr_strerror(int status)
     }
 }
 
+const char *tr_severity_name(tr_severity severity)
+{
+    static const char *const names[] = {"note", "warning", "error"};
+    return names[(unsigned)severity <= TR_SEV_ERROR ? severity : TR_SEV_ERROR];
+}
+
 const char *tr_diag_kind_name(tr_diag_kind kind)
 {
     static const char *const names[TR_DIAG_KINDS] = {
