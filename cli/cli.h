@@ -98,26 +98,6 @@ void cli_print_problem_files(const cli_diag_opts *o, FILE *out);
 void cli_print_skipped_names(const cli_diag_opts *o, FILE *out, uint64_t skipped);
 void cli_diag_free(cli_diag_opts *o);
 
-/* An output file written whole or not at all: to PATH.<pid>.tmp, flushed
- * to disk and renamed over PATH when it is complete (cli_out_commit); a
- * run that fails or is killed leaves at most the temporary, never a PATH
- * that looks complete. "-" is standard output, and a device or a named
- * pipe is written as it goes. */
-typedef struct cli_out {
-    const char *path;
-    char *tmp;          /* NULL for standard output, a device or a pipe */
-    FILE *f;
-    bool direct;        /* a device or pipe opened here (closed here) */
-} cli_out;
-/* Opens; false (errno kept) when the temporary cannot be created. */
-bool cli_out_open(cli_out *o, const char *path);
-/* Flushes, syncs, closes and renames; false when any of it failed (the
- * temporary is removed and PATH left as it was). */
-bool cli_out_commit(cli_out *o);
-/* Closes and removes the temporary (a failed run); PATH is left as it was. */
-void cli_out_abort(cli_out *o);
-static inline bool cli_out_is_stdout(const cli_out *o) { return o->f == stdout; }
-
 /* The meaning of an exit status, for the run report. */
 const char *cli_exit_meaning(int status);
 /* Writes o->report to path (when both are set) with the exit status;

@@ -12,8 +12,7 @@
  * goes to the run report when there is one.
  *
  * Also shared by the subcommands: the exit status that what was read calls
- * for (cli_evidence_status), output files written whole or not at all
- * (cli_out), and the run report's writing.
+ * for (cli_evidence_status) and the run report's writing.
  *
  * Owns the counts and the copies of names kept for the summary
  * (cli_diag_free).
@@ -21,8 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -393,68 +390,6 @@ int cli_write_run_report(cli_diag_opts *o, const char *path, int status)
         return status == TR_EXIT_OK ? TR_EXIT_NO_INPUT : status;
     }
     return status;
-}
-
-bool cli_out_open(cli_out *o, const char *path)
-{
-    o->path = path;
-    o->tmp = NULL;
-    o->f = NULL;
-    if (strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return true;
-    }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* a device or a pipe: written as it goes */
-        o->f = fopen(path, "w");
-        o->direct = o->f != NULL;
-        return o->f != NULL;
-    }
-    size_t n = strlen(path) + 32;
-    if (!(o->tmp = malloc(n)))
-        return false;
-    snprintf(o->tmp, n, "%s.%ld.tmp", path, (long)getpid());
-    if (!(o->f = fopen(o->tmp, "w"))) {
-        free(o->tmp);
-        o->tmp = NULL;
-        return false;
-    }
-    return true;
-}
-
-bool cli_out_commit(cli_out *o)
-{
-    if (!o->f)
-        return true;
-    bool ok = fflush(o->f) == 0 && !ferror(o->f);
-    if (!o->tmp) { /* standard output, a device, a pipe */
-        if (o->direct)
-            ok = fclose(o->f) == 0 && ok;
-        o->f = NULL;
-        return ok;
-    }
-    ok = ok && fsync(fileno(o->f)) == 0;
-    ok = fclose(o->f) == 0 && ok;
-    o->f = NULL;
-    ok = ok && rename(o->tmp, o->path) == 0;
-    if (!ok)
-        unlink(o->tmp);
-    free(o->tmp);
-    o->tmp = NULL;
-    return ok;
-}
-
-void cli_out_abort(cli_out *o)
-{
-    if (o->f && o->tmp) {
-        fclose(o->f);
-        unlink(o->tmp);
-    } else if (o->f && o->direct) {
-        fclose(o->f);
-    }
-    free(o->tmp);
-    o->tmp = NULL;
-    o->f = NULL;
 }
 
 bool cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

@@ -474,7 +474,7 @@ int cmd_hunt(int argc, char **argv)
     tr_prehash *prehash = NULL;
     tr_ruleset *rs = NULL;
     tr_iocset *set = NULL;
-    cli_out jsonl_out = {0}, csv_out = {0}, stix_out = {0};
+    tr_out_file jsonl_out = {0}, csv_out = {0}, stix_out = {0};
     bool json_stdout = false, csv_stdout = false, have_result = false;
     tr_hunt_result res;
     int rc = TR_EXIT_OK;
@@ -519,26 +519,26 @@ int cmd_hunt(int argc, char **argv)
             goto done;
         }
     }
-    if (jsonl_path && !cli_out_open(&jsonl_out, jsonl_path)) {
+    if (jsonl_path && tr_out_open(&jsonl_out, jsonl_path) != TR_OK) {
         fprintf(stderr, "traccia hunt: cannot write %s: %s\n", jsonl_path, strerror(errno));
         rc = TR_EXIT_USAGE;
         goto done;
     }
-    if (csv_path && !cli_out_open(&csv_out, csv_path)) {
+    if (csv_path && tr_out_open(&csv_out, csv_path) != TR_OK) {
         fprintf(stderr, "traccia hunt: cannot write %s: %s\n", csv_path, strerror(errno));
         rc = TR_EXIT_USAGE;
         goto done;
     }
-    if (stix_path && !cli_out_open(&stix_out, stix_path)) {
+    if (stix_path && tr_out_open(&stix_out, stix_path) != TR_OK) {
         fprintf(stderr, "traccia hunt: cannot write %s: %s\n", stix_path, strerror(errno));
         rc = TR_EXIT_USAGE;
         goto done;
     }
     ho.jsonl = jsonl_out.f;
     ho.csv = csv_out.f;
-    json_stdout = cli_out_is_stdout(&jsonl_out);
-    csv_stdout = cli_out_is_stdout(&csv_out);
-    int on_stdout = json_stdout + csv_stdout + cli_out_is_stdout(&stix_out) + (report_path && !strcmp(report_path, "-"));
+    json_stdout = tr_out_is_stdout(&jsonl_out);
+    csv_stdout = tr_out_is_stdout(&csv_out);
+    int on_stdout = json_stdout + csv_stdout + tr_out_is_stdout(&stix_out) + (report_path && !strcmp(report_path, "-"));
     if (on_stdout > 1) {
         fprintf(stderr, "traccia hunt: only one of --jsonl, --csv, --stix-out and --run-report can write to standard "
                         "output\n");
@@ -586,7 +586,7 @@ int cmd_hunt(int argc, char **argv)
     }
     if (stix_path && res.sighting_log && tr_sighting_log_write_stix(res.sighting_log, stix_out.f) != TR_OK)
         res.write_failed = 1;
-    if (stix_path && (res.write_failed || !cli_out_commit(&stix_out))) {
+    if (stix_path && (res.write_failed || tr_out_commit(&stix_out) != TR_OK)) {
         fprintf(stderr, "traccia: error: writing %s failed\n", stix_path);
         res.write_failed = 1;
     }
@@ -613,11 +613,11 @@ int cmd_hunt(int argc, char **argv)
 
     /* the findings files are renamed into place only when whole */
     if (findings_failed || st != TR_OK) {
-        cli_out_abort(&jsonl_out);
-        cli_out_abort(&csv_out);
+        tr_out_abort(&jsonl_out);
+        tr_out_abort(&csv_out);
     } else {
-        bool jsonl_ok = !jsonl_path || cli_out_commit(&jsonl_out);
-        bool csv_ok = !csv_path || cli_out_commit(&csv_out); /* both tried, whichever failed */
+        bool jsonl_ok = !jsonl_path || tr_out_commit(&jsonl_out) == TR_OK;
+        bool csv_ok = !csv_path || tr_out_commit(&csv_out) == TR_OK; /* both tried, whichever failed */
         if (!jsonl_ok || !csv_ok)
             res.write_failed = 1;
     }
@@ -635,9 +635,9 @@ done:
     if (have_result && ch.diag.report)
         tr_run_report_hunt(ch.diag.report, &res);
     rc = cli_write_run_report(&ch.diag, report_path, rc);
-    cli_out_abort(&jsonl_out); /* when the run stopped before they were committed */
-    cli_out_abort(&csv_out);
-    cli_out_abort(&stix_out);
+    tr_out_abort(&jsonl_out); /* when the run stopped before they were committed */
+    tr_out_abort(&csv_out);
+    tr_out_abort(&stix_out);
     if (have_result)
         tr_hunt_result_free(&res);
     tr_prehash_stop(prehash);

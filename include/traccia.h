@@ -735,6 +735,29 @@ void tr_prehash_skip(tr_prehash *p, const char *path);
 void tr_prehash_stop(tr_prehash *p);
 void tr_hunt_result_free(tr_hunt_result *result);
 
+/* ---------------------------------------------------------------- output files */
+
+/* An output file written whole or not at all: to PATH.<pid>.tmp, flushed
+ * to disk and renamed over PATH by tr_out_commit; a run that fails or is
+ * killed leaves at most the temporary, never a PATH that looks complete.
+ * "-" is standard output, and a device or a named pipe is written as it
+ * goes. Fields are read-only to the caller; `f` is the stream to write. */
+typedef struct tr_out_file {
+    const char *path;   /* borrowed */
+    char *tmp;          /* the temporary's name; NULL for stdout, a device, a pipe */
+    FILE *f;
+    int direct;         /* a device or pipe opened here */
+} tr_out_file;
+/* TR_OK, TR_ERR_NOMEM or TR_ERR_IO (errno kept). */
+tr_status tr_out_open(tr_out_file *o, const char *path);
+/* Flushes, syncs, closes and renames: TR_OK, or TR_ERR_IO (errno kept;
+ * the temporary removed, PATH left as it was). */
+tr_status tr_out_commit(tr_out_file *o);
+/* Closes and removes the temporary; PATH is left as it was. Safe after
+ * commit and on a zeroed tr_out_file. */
+void tr_out_abort(tr_out_file *o);
+static inline int tr_out_is_stdout(const tr_out_file *o) { return o->f == stdout; }
+
 /* ---------------------------------------------------------------- run report */
 
 /* One JSON document for scripts and the case file (docs/OUTPUT.md, "The

@@ -6,8 +6,8 @@
  * What grows with the evidence (files, problems) is written as it comes
  * to spool files (tmpfile: unlinked, gone with the process), one JSON
  * value per entry; tr_run_report_write assembles the document from them
- * into PATH.<pid>.tmp, flushes it to disk and renames it over PATH. A crash
- * leaves no report, never half of one.
+ * through a tr_out_file (out_file.c: a temporary renamed over PATH when
+ * whole). A crash leaves no report, never half of one.
  *
  * Owns: its spools, the command line copy, the rules' "not run" entries
  * (rendered when tr_run_report_rules is called), the totals' text.
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
@@ -360,37 +359,16 @@ tr_status tr_run_report_write(tr_run_report *r, const char *path, int exit_statu
     }
     if (r->nomem)
         return TR_ERR_NOMEM;
-    if (strcmp(path, "-") == 0) {
-        int w = write_doc(r, stdout, exit_status, exit_meaning);
-        return w == -2 ? TR_ERR_NOMEM : w == 0 && fflush(stdout) == 0 ? TR_OK : TR_ERR_IO;
+    tr_out_file out;
+    tr_status rc = tr_out_open(&out, path);
+    if (rc != TR_OK)
+        return rc;
+    int w = write_doc(r, out.f, exit_status, exit_meaning);
+    if (w) {
+        int saved = errno;
+        tr_out_abort(&out);
+        errno = saved;
+        return w == -2 ? TR_ERR_NOMEM : TR_ERR_IO;
     }
-    size_t n = strlen(path) + 32;
-    char *tmp = tr_malloc(n);
-    if (!tmp)
-        return TR_ERR_NOMEM;
-    snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        tr_free(tmp);
-        return TR_ERR_IO;
-    }
-    int bad = write_doc(r, out, exit_status, exit_meaning);
-    if (!bad && fflush(out) != 0)
-        bad = -1;
-    if (!bad && fsync(fileno(out)) != 0)
-        bad = -1;
-    int saved = errno;
-    if (fclose(out) != 0 && !bad) {
-        bad = -1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = -1;
-        saved = errno;
-    }
-    if (bad)
-        unlink(tmp);
-    tr_free(tmp);
-    errno = saved;
-    return bad == -2 ? TR_ERR_NOMEM : bad ? TR_ERR_IO : TR_OK;
+    return tr_out_commit(&out);
 }
