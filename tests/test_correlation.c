@@ -272,7 +272,7 @@ static void parse_spec_examples(void)
                  "    type: value_percentile\n"
                  "    rules: [r]\n"
                  "    group-by: [h]\n"
-                 "    timespan: 2w\n"
+                 "    timespan: 14d\n"
                  "    condition: {field: latency, percentile: 95, gt: 100, lte: 200.5}\n");
     if (s) {
         CHECK_INT(tr_corr_cond_ops(s), TR_CORR_OP_GT | TR_CORR_OP_LTE);

@@ -232,7 +232,7 @@ static int check_keys(pctx *p, const tr_ynode *map, const char *where, const cha
 static int parse_timespan(pctx *p, const tr_ynode *n, tr_time *out)
 {
     if (is_null(n) || n->kind != TR_Y_SCALAR)
-        return perr(p, n, "timespan must be a number and a unit (s, m, h, d or w), like 5m, not %s",
+        return perr(p, n, "timespan must be a number and a unit (s, m, h or d), like 5m, not %s",
                     kind_name(n));
     const char *s = n->str;
     size_t len = n->len, i = 0;
@@ -244,7 +244,7 @@ static int parse_timespan(pctx *p, const tr_ynode *n, tr_time *out)
         i++;
     }
     if (i == 0 || i + 1 != len)
-        return perr(p, n, "timespan '%.*s' is not a number followed by one unit letter (s, m, h, d or w), like 5m",
+        return perr(p, n, "timespan '%.*s' is not a number followed by one unit letter (s, m, h or d), like 5m",
                     SHOWN(n), s);
     int64_t unit;
     switch (s[i]) {
@@ -252,14 +252,16 @@ static int parse_timespan(pctx *p, const tr_ynode *n, tr_time *out)
     case 'm': unit = 60 * 1000000000LL; break;
     case 'h': unit = 3600 * 1000000000LL; break;
     case 'd': unit = 86400 * 1000000000LL; break;
-    case 'w': unit = 7 * 86400 * 1000000000LL; break;
+    case 'w': /* the specification's units are s, m, h and d only */
+        return perr(p, n, "timespan '%.*s': weeks are not a unit of the specification; use days (7d a week)",
+                    SHOWN(n), s);
     case 'M':
     case 'y':
         return perr(p, n, "timespan '%.*s': months and years are not fixed durations; use days", SHOWN(n), s);
     default:
         if (s[i] >= 'A' && s[i] <= 'Z')
-            return perr(p, n, "timespan '%.*s': units are lowercase (s, m, h, d or w)", SHOWN(n), s);
-        return perr(p, n, "timespan '%.*s' has unknown unit '%c' (use s, m, h, d or w)", SHOWN(n), s, s[i]);
+            return perr(p, n, "timespan '%.*s': units are lowercase (s, m, h or d)", SHOWN(n), s);
+        return perr(p, n, "timespan '%.*s' has unknown unit '%c' (use s, m, h or d)", SHOWN(n), s, s[i]);
     }
     if (v == 0)
         return perr(p, n, "timespan '%.*s' must be greater than zero", SHOWN(n), s);

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -166,11 +167,38 @@ static int compare(double a, int cmp, double b)
     }
 }
 
+/* The UTC offset a timestamp is written with (`+02:00`, `-0500`, `+02`),
+ * in seconds; 0 for `Z` or none. Searched after the time of day, so the
+ * date's hyphens are not taken for one. */
+static int64_t written_offset(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+        i++;
+    for (; i < len && s[i] != '+' && s[i] != '-'; i++)
+        ;
+    if (i + 3 > len || s[i + 1] < '0' || s[i + 1] > '9' || s[i + 2] < '0' || s[i + 2] > '9')
+        return 0;
+    int64_t sign = s[i] == '-' ? -1 : 1;
+    int64_t off = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 3600;
+    size_t j = i + 3 + (i + 3 < len && s[i + 3] == ':');
+    if (j + 2 <= len && s[j] >= '0' && s[j] <= '9' && s[j + 1] >= '0' && s[j + 1] <= '9')
+        off += ((s[j] - '0') * 10 + (s[j + 1] - '0')) * 60;
+    return sign * off;
+}
+
+/* The time modifiers read the date as written: "not designed to handle
+ * timezone or format conversions" (sigma-appendix-modifiers.md), so
+ * 07:01+02:00 is hour 7, not the 5 of UTC. */
 static int time_part(const char *s, size_t len, int part, double *out)
 {
     tr_time t;
     if (tr_time_parse(s, len, &t) != TR_OK)
         return 0;
+    int64_t off = written_offset(s, len) * 1000000000;
+    if ((off > 0 && t > INT64_MAX - off) || (off < 0 && t < INT64_MIN - off))
+        return 0;
+    t += off;
     int64_t secs = t / 1000000000;
     if (t < 0 && t % 1000000000)
         secs--;

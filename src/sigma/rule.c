@@ -917,6 +917,8 @@ static int compile_item(cctx *c, const tr_ynode *key, const tr_ynode *val, tr_it
     }
     if (nvals > 65535)
         return cfail(c, val, "too many values");
+    if (m.all && nvals < 2 && !m.expand) /* a placeholder may stand for several */
+        return cfail(c, val, "'all' on a single value: the specification allows it on a list only");
     pbuf b = {0};
     int rc = TR_OK;
     for (size_t i = 0; i < nvals && rc == TR_OK; i++) {

@@ -839,11 +839,17 @@ static void emit_corr(void *user, const tr_corr_hit *hit)
     const tr_ruleset *rs = m->rs;
     uint32_t ri = rs->corr_rule_of_spec[hit->correlation];
     const tr_rule *r = rs->rules[ri];
-    tr_detection d = {&r->info, m->ev, hit->last, hit->first, hit->last, hit->value,
-                      hit->ngroup, hit->group_fields, hit->group_values, NULL, NULL};
-    m->hits++;
-    if (m->fn)
-        m->fn(m->user, &d);
+    /* An intermediate correlation of a chain is, like any referred rule, a
+     * building block: reported only when a correlation that refers to it
+     * says `generate: true` (sigma-correlation-rules-specification.md,
+     * "Correlation rules": only the outermost rule produces results). */
+    if (!r->is_corr_base || r->generate) {
+        tr_detection d = {&r->info, m->ev, hit->last, hit->first, hit->last, hit->value,
+                          hit->ngroup, hit->group_fields, hit->group_values, NULL, NULL};
+        m->hits++;
+        if (m->fn)
+            m->fn(m->user, &d);
+    }
     /* chaining: a correlation that references this one */
     if (!r->is_corr_base)
         return;
