@@ -81,7 +81,7 @@ int cli_rules_option(int argc, char **argv, int *i, cli_rules_opts *o)
 
 void cli_say_missing(tr_diag_fn on_diag, void *user, const char *path, tr_diag_kind kind)
 {
-    tr_diag d = {TR_SEV_ERROR, path, "", "no such file or folder", kind, NULL, NULL};
+    tr_diag d = {TR_SEV_ERROR, path, "", "no such file or folder", kind, NULL, NULL, NULL};
     if (on_diag)
         on_diag(user, &d);
     else

@@ -215,6 +215,9 @@ typedef struct tr_diag {
      * "category proxy"). TR_DIAG_RULE_FAILED: the compiler's reason without
      * the rule's name ("unknown modifier 'x'"), item NULL. NULL otherwise. */
     const char *cause, *item;
+    /* TR_DIAG_LIMIT: the rule cut short (the ruleset's; lives as long as
+     * it). NULL otherwise. */
+    const struct tr_rule_info *rule;
 } tr_diag;
 
 /* "note", "warning", "error": as the command, the run report and the case say it. */
@@ -604,6 +607,15 @@ void tr_matcher_counts(const tr_matcher *m, uint64_t *evaluated, uint64_t *prefi
  * and for a correlation also "first", "last", "value" and "group".
  * Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
 tr_status tr_finding_write_json(FILE *out, const tr_finding *f);
+
+/* Writes, in the same stream, the line that says a rule was cut short by
+ * an engine limit (a TR_DIAG_LIMIT diagnostic), so that a reader of the
+ * findings knows which rules may have missed events of which file:
+ *   {"incomplete":{"rule":{"id":..,"title":..,"kind":..},"path":..,
+ *    "where":"record 1742","reason":..}}
+ * path and where are null for a correlation cut short at the end of
+ * input. Returns TR_OK, TR_ERR_IO or TR_ERR_NOMEM. */
+tr_status tr_incomplete_write_json(FILE *out, const tr_diag *d);
 
 /* Writes one finding as a CSV row (RFC 4180), in the column order of
  * TR_DETECTION_CSV_HEADER: a timeline that spreadsheets and Timesketch

@@ -56,7 +56,7 @@ void tr_test_skip(const char *reason);
         const char *h_ = (hay);                                                                    \
         if (!h_ || !strstr(h_, needle)) {                                                          \
             char m_[700];                                                                          \
-            snprintf(m_, sizeof m_, "%s contains \"%s\" (in: %.400s)", #hay, needle,               \
+            snprintf(m_, sizeof m_, "%s contains \"%.200s\" (in: %.400s)", #hay, needle,               \
                      h_ ? h_ : "(null)");                                                          \
             tr_test_fail(__FILE__, __LINE__, m_);                                                  \
         }                                                                                          \

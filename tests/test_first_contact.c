@@ -530,7 +530,7 @@ static void run_report_under_allocation_faults(void)
             for (int k = 0; k < 40; k++) {
                 tr_diag d = {TR_SEV_ERROR, "/evidence/a.evtx", "offset 0x1000", "chunk truncated: a reason long "
                              "enough that the buffers have to grow more than once along the way",
-                             k % 2 ? TR_DIAG_EVIDENCE : TR_DIAG_RULE_FAILED, NULL, NULL};
+                             k % 2 ? TR_DIAG_EVIDENCE : TR_DIAG_RULE_FAILED, NULL, NULL, NULL};
                 tr_run_report_diag(r, &d);
             }
             tr_hunt_file f = {.path = "/evidence/a.evtx", .size = 4096, .status = TR_HUNT_FILE_DAMAGED,

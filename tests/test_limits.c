@@ -84,6 +84,23 @@ static void match_limit_is_reported_not_missed(void)
     CHECK_CONTAINS(rep, "\"exit_status\":3");
     free(rep);
 
+    /* the finding stream says it too, ahead of the file's findings: which
+     * rule, which file, from which record */
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules %s/lim/ev --jsonl -", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "{\"incomplete\":{\"rule\":{\"id\":\"11111111-2222-4333-8444-555555555555\",\"title\":\"Nested "
+             "Quantifier Bomb\",\"kind\":\"detection\"},\"path\":\"%s/lim/ev/a.jsonl\",\"where\":\"record 1\","
+             "\"reason\":\"rule 'Nested Quantifier Bomb' was cut short on 2 event(s) from here on by the regular "
+             "expression match limit (--regex-match-limit): it may have missed them\"}}\n",
+             d);
+    CHECK(r.out && strncmp(r.out, want, strlen(want)) == 0);
+    CHECK_CONTAINS(r.out, want);
+    CHECK_CONTAINS(r.out, "}}\n{\"time\":\"2021-01-01T00:00:01.0000000Z\",\"rule\":{\"id\":"); /* then the finding */
+    cli_result_free(&r);
+
     /* the limit is an option: a low one cuts short a rule that the
      * default lets run to its end, and says so */
     snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules --regex-match-limit 1000 %s/lim/ev", d, d);
@@ -102,6 +119,11 @@ static void match_limit_is_reported_not_missed(void)
     CHECK_INT(r.status, 0);
     CHECK(strstr(r.err, "cut short") == NULL);
     CHECK(strstr(r.out, "rules cut short") == NULL);
+    cli_result_free(&r);
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/lim/rules/word.yml %s/lim/ev --jsonl -", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "incomplete") == NULL); /* nothing found, nothing incomplete */
     cli_result_free(&r);
 
     /* the case keeps it among the file's problems */
@@ -196,6 +218,14 @@ static void correlation_bounds_are_reported(void)
     CHECK_CONTAINS(r.out, "rules cut short:  1 rule on 2 events");
     /* the short command lines still correlate */
     CHECK_CONTAINS(r.out, "Same Command Twice");
+    cli_result_free(&r);
+    /* and the finding stream ends with the correlation cut short, of no file */
+    snprintf(args, sizeof args, "hunt --no-builtin -r %s/cb/rules %s/cb/ev --jsonl -", d, d);
+    cli_run(&r, args);
+    CHECK_INT(r.status, 3);
+    CHECK_CONTAINS(r.out, "{\"incomplete\":{\"rule\":{\"id\":null,\"title\":\"Same Command Twice\",\"kind\":"
+                          "\"correlation\"},\"path\":null,\"where\":null,\"reason\":\"correlation 'Same Command "
+                          "Twice' had to ignore 2 input(s)");
     cli_result_free(&r);
 }
 

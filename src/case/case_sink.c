@@ -567,7 +567,7 @@ static tr_status case_open(void **state, const tr_hunt_options *o, tr_hunt_resul
             tr_diag d = {TR_SEV_INFO, "", "",
                          "the rules, indicators or filter differ from those the case's evidence was hunted with: "
                          "that evidence is hunted again (findings already in the case are not added twice)",
-                         TR_DIAG_RUN, NULL, NULL};
+                         TR_DIAG_RUN, NULL, NULL, NULL};
             o->on_diag(o->user, &d);
         }
     }
@@ -785,7 +785,7 @@ static tr_status case_file_end(void *state, const tr_hunt_file *f)
 static tr_status case_problem(void *state, const tr_diag *d)
 {
     case_sink *s = state;
-    if (s->failed != TR_OK || !s->ev_id)
+    if (s->failed != TR_OK || !s->ev_id || !*d->path) /* "": of the whole input, in the run report */
         return s->failed;
     sqlite3_stmt *st = s->st[S_PROBLEM];
     sqlite3_bind_int64(st, 1, s->run);

@@ -55,7 +55,7 @@ static void on_limit(void *user, const tr_rule_info *rule, const tr_event *ev, c
         char reason[768];
         snprintf(reason, sizeof reason, "correlation '%s' had to ignore %llu input(s), by %s: it may have missed "
                  "correlations", rule->title, (unsigned long long)n, why);
-        tr_diag d = {TR_SEV_ERROR, "", "", reason, TR_DIAG_LIMIT, "cut short by an engine limit", rule->title};
+        tr_diag d = {TR_SEV_ERROR, "", "", reason, TR_DIAG_LIMIT, "cut short by an engine limit", rule->title, rule};
         if (s->at_end) {
             tr_emit_problem(s->at_end, &d);
             tr_emit_limited(s->at_end, i, n);
@@ -111,7 +111,7 @@ static void sigma_end_of_file(void *state, tr_emit *e)
         snprintf(reason, sizeof reason,
                  "rule '%s' was cut short on %u event(s) from here on by %s: it may have missed them", ri->title,
                  s->count[i], s->why[i]);
-        tr_diag d = {TR_SEV_ERROR, NULL, where, reason, TR_DIAG_LIMIT, "cut short by an engine limit", ri->title};
+        tr_diag d = {TR_SEV_ERROR, NULL, where, reason, TR_DIAG_LIMIT, "cut short by an engine limit", ri->title, ri};
         tr_emit_problem(e, &d);
         tr_emit_limited(e, i, s->count[i]);
         s->count[i] = 0;

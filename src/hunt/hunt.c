@@ -198,7 +198,7 @@ static void say_sink_failed(hunt *h, const tr_sink_ops *s, tr_status rc, const c
     const char *extra = s == &tr_sink_case ? tr_case_error(h->o->case_store) : "";
     snprintf(reason, sizeof reason, "writing the %s output failed: %s%s%s", s->name, tr_strerror(rc),
              *extra ? ": " : "", extra);
-    tr_diag d = {TR_SEV_ERROR, path ? path : "", "", reason, TR_DIAG_RUN, NULL, NULL};
+    tr_diag d = {TR_SEV_ERROR, path ? path : "", "", reason, TR_DIAG_RUN, NULL, NULL, NULL};
     h->o->on_diag(h->o->user, &d);
 }
 
@@ -218,6 +218,20 @@ static void sinks_finding(hunt *h, const tr_finding *f)
         tr_status rc = h->st.sink[i]->finding(h->st.sink_state[i], f);
         if (rc != TR_OK)
             sink_error(h, i, rc, f->origin.path);
+    }
+}
+
+/* A problem to every sink that takes them: between a file's file_begin and
+ * file_end, or after the last file for a problem of the whole input
+ * (path ""). */
+static void sinks_problem(hunt *h, const tr_diag *d)
+{
+    for (size_t i = 0; i < h->st.nsink; i++) {
+        if (!h->st.sink[i]->problem || (h->sink_failed & (1u << i)))
+            continue;
+        tr_status rc = h->st.sink[i]->problem(h->st.sink_state[i], d);
+        if (rc != TR_OK)
+            sink_error(h, i, rc, d->path);
     }
 }
 
@@ -459,6 +473,7 @@ static void job_say(job *j, const tr_diag *d)
     const char *texts[] = {d->path ? d->path : j->path, d->where, d->reason, d->cause, d->item};
     tr_strbuf_putc(&j->diags, (char)d->severity);
     tr_strbuf_putc(&j->diags, (char)d->kind);
+    tr_strbuf_append(&j->diags, (const char *)&d->rule, sizeof d->rule);
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         const char *t = texts[i] ? texts[i] : "";
         tr_strbuf_append(&j->diags, t, strlen(t) + 1);
@@ -483,11 +498,12 @@ void tr_emit_problem(tr_emit *e, const tr_diag *d)
 {
     if (e->j) {
         job_say(e->j, d);
-    } else if (e->h->o->on_diag) {
+    } else { /* the end of input: no file being read */
         tr_diag at_end = *d;
-        if (!at_end.path)
-            at_end.path = "";
-        e->h->o->on_diag(e->h->o->user, &at_end);
+        at_end.path = "";
+        if (e->h->o->on_diag)
+            e->h->o->on_diag(e->h->o->user, &at_end);
+        sinks_problem(e->h, &at_end);
     }
 }
 
@@ -573,6 +589,8 @@ static void replay_diags(hunt *h, job *j)
         tr_diag d = {0};
         d.severity = (tr_severity)(unsigned char)*p++;
         d.kind = (tr_diag_kind)(unsigned char)*p++;
+        memcpy(&d.rule, p, sizeof d.rule);
+        p += sizeof d.rule;
         d.path = p;
         p += strlen(p) + 1;
         d.where = p;
@@ -585,13 +603,7 @@ static void replay_diags(hunt *h, job *j)
         p += strlen(p) + 1;
         if (h->o->on_diag)
             h->o->on_diag(h->o->user, &d);
-        for (size_t i = 0; i < h->st.nsink; i++) {
-            if (!h->st.sink[i]->problem || (h->sink_failed & (1u << i)))
-                continue;
-            tr_status rc = h->st.sink[i]->problem(h->st.sink_state[i], &d);
-            if (rc != TR_OK)
-                sink_error(h, i, rc, d.path);
-        }
+        sinks_problem(h, &d);
     }
     tr_strbuf_free(&j->diags);
 }
@@ -1066,7 +1078,7 @@ tr_status tr_hunt_run(const tr_hunt_options *o, const char *const *paths, size_t
         threads = 1;
         if (o->on_diag) {
             tr_diag d = {TR_SEV_INFO, "", "", "correlation rules need one ordered stream of events: hunting with one thread",
-                         TR_DIAG_RUN, NULL, NULL};
+                         TR_DIAG_RUN, NULL, NULL, NULL};
             o->on_diag(o->user, &d);
         }
     }

@@ -109,7 +109,9 @@ typedef struct tr_sink_ops {
     void (*plan)(void *state, const char *path, uint64_t size, int64_t mtime, tr_hunt_plan *plan);
     tr_status (*file_begin)(void *state, const tr_hunt_file *f); /* may be NULL */
     /* Each problem said while the file was read (damage, a limit hit, why
-     * it was skipped), between its file_begin and file_end; may be NULL. */
+     * it was skipped), between its file_begin and file_end; and after the
+     * last file_end, with path "", each problem of the whole input (a
+     * correlation cut short at the end of input). May be NULL. */
     tr_status (*problem)(void *state, const tr_diag *d);
     tr_status (*finding)(void *state, const tr_finding *f);      /* NULL: wants none */
     tr_status (*file_end)(void *state, const tr_hunt_file *f);   /* may be NULL */

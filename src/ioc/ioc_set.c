@@ -76,7 +76,7 @@ void tr_ioc_diag(tr_iocset *set, int severity, const char *path, const char *whe
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    tr_diag d = {(tr_severity)severity, path ? path : "", where ? where : "", reason, TR_DIAG_INDICATOR, NULL, NULL};
+    tr_diag d = {(tr_severity)severity, path ? path : "", where ? where : "", reason, TR_DIAG_INDICATOR, NULL, NULL, NULL};
     set->on_diag(set->user, &d);
 }
 

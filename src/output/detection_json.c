@@ -7,6 +7,7 @@
  * Owns nothing beyond one call: the line is built in a local buffer and
  * written at once, so lines from one writer never interleave.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "../util/strbuf.h"
@@ -154,6 +155,34 @@ tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
     tr_strbuf_puts(&b, ",\"host\":");
     tr_strbuf_json_string(&b, d->host);
     tr_strbuf_puts(&b, "}\n");
+    tr_status rc = TR_OK;
+    if (tr_strbuf_failed(&b))
+        rc = TR_ERR_NOMEM;
+    else if (fwrite(b.data, 1, b.len, out) != b.len)
+        rc = TR_ERR_IO;
+    tr_strbuf_free(&b);
+    return rc;
+}
+
+tr_status tr_incomplete_write_json(FILE *out, const tr_diag *d)
+{
+    assert(d->kind == TR_DIAG_LIMIT);
+    const tr_rule_info *r = d->rule;
+    tr_strbuf b;
+    tr_strbuf_init(&b);
+    tr_strbuf_puts(&b, "{\"incomplete\":{\"rule\":{\"id\":");
+    tr_strbuf_json_string(&b, r ? r->id : NULL);
+    tr_strbuf_puts(&b, ",\"title\":");
+    tr_strbuf_json_string(&b, r ? r->title : d->item);
+    tr_strbuf_puts(&b, ",\"kind\":");
+    tr_strbuf_json_string(&b, r ? tr_rule_kind_name(r->kind) : NULL);
+    tr_strbuf_puts(&b, "},\"path\":");
+    tr_strbuf_json_string(&b, d->path && *d->path ? d->path : NULL);
+    tr_strbuf_puts(&b, ",\"where\":");
+    tr_strbuf_json_string(&b, d->where && *d->where ? d->where : NULL);
+    tr_strbuf_puts(&b, ",\"reason\":");
+    tr_strbuf_json_string(&b, d->reason);
+    tr_strbuf_puts(&b, "}}\n");
     tr_status rc = TR_OK;
     if (tr_strbuf_failed(&b))
         rc = TR_ERR_NOMEM;

@@ -37,8 +37,10 @@ static tr_status report_file_begin(void *state, const tr_hunt_file *f)
 
 static tr_status report_problem(void *state, const tr_diag *d)
 {
-    (void)d; /* the report has it from the caller's diagnostics */
-    ((report_sink *)state)->problems++;
+    /* the report has it from the caller's diagnostics; counted under the
+     * file being read, unless of the whole input (path "") */
+    if (*d->path)
+        ((report_sink *)state)->problems++;
     return TR_OK;
 }
 

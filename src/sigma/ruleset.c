@@ -48,7 +48,7 @@ static void ruleset_vdiag(tr_ruleset *rs, tr_diag_kind kind, const char *cause, 
     vsnprintf(reason, sizeof reason, fmt, ap);
     if (line)
         snprintf(where, sizeof where, "line %u", line);
-    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason, kind, cause, NULL};
+    tr_diag d = {(tr_severity)severity, path ? path : "", where, reason, kind, cause, NULL, NULL};
     rs->on_diag(rs->user, &d);
 }
 
@@ -695,7 +695,7 @@ tr_status tr_ruleset_compile(tr_ruleset *rs)
             if (r->info.line)
                 snprintf(where, sizeof where, "line %u", r->info.line);
             tr_diag d = {TR_SEV_WARNING, r->info.path ? r->info.path : "", where, reason,
-                         TR_DIAG_RULE_NOT_RUN, r->info.not_run_cause, r->info.not_run_item};
+                         TR_DIAG_RULE_NOT_RUN, r->info.not_run_cause, r->info.not_run_item, NULL};
             rs->on_diag(rs->user, &d);
         }
     }
