@@ -59,8 +59,21 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS_ALL)
 
 # The suite runs the library's unit tests and drives the command end to end.
-test: $(BIN) $(TEST_BIN)
+# Beside them: the read-fault shim the I/O fault tests preload, and the fuzz
+# targets built with a plain main that replays files (tests/fuzz-regressions).
+FAULT_LIB := $(BUILD)/tests/libfault_read.so
+REPLAY_BINS := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
+test: $(BIN) $(TEST_BIN) $(FAULT_LIB) $(REPLAY_BINS)
 	TRACCIA_BIN=$(BIN) ./$(TEST_BIN)
+
+# not linked into anything; no sanitizer (it sits in LD_PRELOAD beside one)
+$(FAULT_LIB): tests/faults/fault_read.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/fuzz-replay/%: fuzz/%.c tests/faults/replay_main.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isrc $(LDFLAGS) -o $@ $< tests/faults/replay_main.c $(LIB) $(LDLIBS_ALL)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 sanitize:

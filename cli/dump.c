@@ -4,6 +4,7 @@
  * oracle of the tests; with --xml, EVTX records as the XML Windows renders,
  * one record per line, so that responders can grep and diff them.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -41,7 +42,8 @@ static void dump_usage(FILE *out)
           "  -h, --help     this help\n"
           "\n"
           "exit status: 0 every file was read, 1 usage error, 2 nothing could be read,\n"
-          "3 some of it could not be (a file damaged, unreadable or missing).\n",
+          "3 some of it could not be (a file damaged, unreadable or missing), or the output\n"
+          "could not be written in full (a full disk; a reader that went away, as head does).\n",
           out);
 }
 
@@ -49,6 +51,7 @@ typedef struct dump_state {
     tr_json_writer *writer;
     bool xml;
     tr_status error;
+    int error_errno; /* errno when the write failed */
 } dump_state;
 
 /* One event for --xml: its XML rendering on one line, else its JSON line. */
@@ -80,6 +83,7 @@ static int on_batch(void *user, const tr_batch *batch)
                                    : tr_json_writer_event(u->dump.writer, batch->events[i]);
         if (st) {
             u->dump.error = st;
+            u->dump.error_errno = errno;
             return 1; /* stdout is gone (closed pipe, full disk): stop */
         }
     }
@@ -155,11 +159,17 @@ int cmd_dump(int argc, char **argv)
     cli_diag_flush_evidence(&u.diag, "the files are named below");
     if (hidden)
         cli_print_problem_files(&u.diag, stderr);
-    if (fflush(stdout) != 0 && !u.dump.error)
+    if (fflush(stdout) != 0 && !u.dump.error) {
         u.dump.error = TR_ERR_IO;
+        u.dump.error_errno = errno;
+    }
     if (u.dump.error) {
-        fprintf(stderr, "traccia: writing the output failed: %s\n", tr_strerror(u.dump.error));
-        rc = TR_EXIT_NO_INPUT;
+        int e = u.dump.error_errno;
+        fprintf(stderr, "traccia: writing the output failed: %s; the output is incomplete\n",
+                u.dump.error != TR_ERR_IO ? tr_strerror(u.dump.error)
+                : e == EPIPE              ? "its reader went away (broken pipe)"
+                                          : strerror(e));
+        rc = u.dump.error == TR_ERR_NOMEM ? TR_EXIT_NO_INPUT : TR_EXIT_INCOMPLETE;
     }
     if (rc == TR_EXIT_OK)
         rc = cli_evidence_status(tr_scan_get_stats(scan), 0, 0, NULL);

@@ -1,6 +1,12 @@
 /*
- * main.c — `traccia`: dispatch to the subcommands.
+ * main.c — `traccia`: dispatch to the subcommands, and the one check of
+ * standard output every command shares: a write to it that failed (a
+ * closed pipe, a full disk) makes the run incomplete and is said, never a
+ * quiet success. SIGPIPE is ignored so that a reader going away is such a
+ * failed write (EPIPE), not a silent death.
  */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
@@ -30,7 +36,7 @@ static void usage(FILE *out)
           out);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -60,4 +66,18 @@ int main(int argc, char **argv)
     fprintf(stderr, "traccia: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return TR_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int rc = dispatch(argc, argv);
+    int failed = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (failed && rc == TR_EXIT_OK) { /* a command that saw its output fail has said so */
+        fprintf(stderr, "traccia: writing standard output failed: %s; the output is incomplete\n",
+                err == EPIPE ? "its reader went away (broken pipe)" : strerror(err));
+        rc = TR_EXIT_INCOMPLETE;
+    }
+    return rc;
 }

@@ -491,6 +491,8 @@ int main(int argc, char **argv)
     suite_limits();
     suite_hygiene();
     suite_hunt_faults();
+    suite_io_faults();
+    suite_fuzz_regressions();
     if (list_only)
         return 0;
     if (nonly && n_pass + n_fail + n_skip == 0) {

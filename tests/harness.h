@@ -207,5 +207,7 @@ void suite_first_contact(void);
 void suite_limits(void);
 void suite_hygiene(void);
 void suite_hunt_faults(void);
+void suite_io_faults(void);
+void suite_fuzz_regressions(void);
 
 #endif

@@ -2170,9 +2170,14 @@ static tr_status read_chunk(evtx_reader *R)
     uint64_t off = R->chunk_off;
     bool quiet = R->recovering;
     chunk_reset(R);
-    if (clen < EVTX_CHUNK_SIZE && !quiet)
-        report(R, TR_SEV_ERROR, off, "chunk truncated: %zu of %u bytes (file cut short); reading what is there",
-               clen, EVTX_CHUNK_SIZE);
+    if (clen < EVTX_CHUNK_SIZE && !quiet) {
+        if (tr_input_status(R->in) == TR_ERR_IO) /* not the file's fault: the read after these bytes failed */
+            report(R, TR_SEV_ERROR, off, "chunk read in part: %zu of %u bytes before a read error; reading what is there",
+                   clen, EVTX_CHUNK_SIZE);
+        else
+            report(R, TR_SEV_ERROR, off, "chunk truncated: %zu of %u bytes (file cut short); reading what is there",
+                   clen, EVTX_CHUNK_SIZE);
+    }
     if (clen < EVTX_CHUNK_HEADER) {
         if (!quiet)
             R->ctx->records_skipped++;

@@ -187,9 +187,11 @@ static tr_status scan_input_part(tr_scan *s, const char *path, tr_input *in, uin
     ops->destroy(state);
     if (tr_input_status(in) && !s->stopped) {
         /* the source broke (read error, damaged gzip): what came before was read */
-        char reason[256];
+        char reason[256], where[48] = "";
+        if (tr_input_status(in) == TR_ERR_IO) /* where in the file the read failed */
+            snprintf(where, sizeof where, "offset 0x%llx", (unsigned long long)tr_input_raw_bytes(in));
         snprintf(reason, sizeof reason, "%s; the rest of the file could not be read", tr_input_error(in));
-        say(s, TR_SEV_ERROR, path, "", reason);
+        say(s, TR_SEV_ERROR, path, where, reason);
         fatal = true;
     }
     if (ranged) { /* a part: its own span of the file, not what was read ahead of it */
