@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,9 +393,114 @@ static tr_pattern *pbuf_add(pbuf *b)
     return p;
 }
 
+/* Whether code point c may have another case: the blocks of the scripts
+ * with letter case (Latin, Greek, Coptic, Cyrillic, Armenian, Georgian,
+ * Glagolitic, Deseret and others, the fullwidth forms, the letterlike
+ * symbols that fold to letters). A superset is harmless: it only sends a
+ * value down the slower Unicode path. */
+static bool may_have_case(uint32_t c)
+{
+    return (c >= 0xB5 && c <= 0x24F) || (c >= 0x370 && c <= 0x58F) || (c >= 0x10A0 && c <= 0x10FF) ||
+           (c >= 0x13A0 && c <= 0x13FF) || (c >= 0x1C80 && c <= 0x1CBF) || (c >= 0x1E00 && c <= 0x1FFF) ||
+           (c >= 0x2100 && c <= 0x218F) || (c >= 0x24B6 && c <= 0x24E9) || (c >= 0x2C00 && c <= 0x2D2F) ||
+           (c >= 0xA640 && c <= 0xA69F) || (c >= 0xA720 && c <= 0xA7FF) || (c >= 0xAB70 && c <= 0xABBF) ||
+           (c >= 0xFF21 && c <= 0xFF5A) || (c >= 0x10400 && c <= 0x104FF) || (c >= 0x10C80 && c <= 0x10CFF) ||
+           (c >= 0x118A0 && c <= 0x118DF) || (c >= 0x1E900 && c <= 0x1E95F);
+}
+
+/* Whether the literal bytes of q hold a well-formed UTF-8 character that
+ * may have another case: ASCII folding alone would miss its other case. */
+static bool seq_needs_unicode_case(const seq *q)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        uint16_t b = q->v[i];
+        if (b < 0xC2 || b > 0xF4)
+            continue;
+        size_t need = b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3;
+        if (i + need >= q->n)
+            continue;
+        uint32_t c = b & (b < 0xE0 ? 0x1Fu : b < 0xF0 ? 0x0Fu : 0x07u);
+        size_t k = 1;
+        for (; k <= need; k++) {
+            uint16_t x = q->v[i + k];
+            if (x < 0x80 || x > 0xBF)
+                break;
+            c = c << 6 | (x & 0x3Fu);
+        }
+        if (k > need && may_have_case(c))
+            return true;
+    }
+    return false;
+}
+
+static int keep_regex(tr_ruleset *rs, pcre2_code *re);
+
+/* A value that ignores case and holds letters beyond ASCII: compiled as a
+ * regular expression, since PCRE2 in UTF mode folds every case Unicode
+ * defines (`contraseña` finds `CONTRASEÑA`, `а` finds `А`), which the
+ * byte-wise folding of the plain patterns cannot. The literal is escaped;
+ * `*` is `.*` and `?` one character, anchored as the pattern is. The
+ * prefilter has no literal of a regular expression, so the rule is never
+ * skipped for want of one. */
+static int unicode_caseless_pattern(tr_ruleset *rs, const seq *q, tr_pattern *p)
+{
+    size_t n = q->n;
+    int lead = n && q->v[0] == CH_STAR, trail = n > 1 && q->v[n - 1] == CH_STAR;
+    char *rx = tr_malloc(n * 4 + 8);
+    if (!rx)
+        return -1;
+    size_t o = 0;
+    if (!lead)
+        o += (size_t)sprintf(rx + o, "\\A");
+    for (size_t i = lead; i < (trail ? n - 1 : n); i++) {
+        uint16_t c = q->v[i];
+        if (c == CH_STAR) {
+            memcpy(rx + o, ".*", 2), o += 2;
+        } else if (c == CH_ONE) {
+            rx[o++] = '.';
+        } else if (c == 0) {
+            memcpy(rx + o, "\\x00", 4), o += 4;
+        } else {
+            if (c < 0x80 && !isalnum(c))
+                rx[o++] = '\\';
+            rx[o++] = (char)c;
+        }
+    }
+    if (!trail)
+        o += (size_t)sprintf(rx + o, "\\z");
+    int code;
+    PCRE2_SIZE off;
+    uint32_t opts = PCRE2_CASELESS | PCRE2_DOTALL;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)rx, o, opts | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+    if (!re)
+        re = pcre2_compile((PCRE2_SPTR)rx, o, opts, &code, &off, NULL); /* bytes that are not UTF-8 */
+    if (!re) {
+        tr_free(rx);
+        return code == PCRE2_ERROR_NOMEMORY ? -1 : -2;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    if (keep_regex(rs, re) != TR_OK) {
+        tr_free(rx);
+        return -1;
+    }
+    p->kind = TR_P_REGEX;
+    p->re = re;
+    p->cased = 0;
+    p->text = tr_arena_strndup(&rs->arena, rx, o);
+    p->len = (uint32_t)o;
+    tr_free(rx);
+    return p->text ? 0 : -1;
+}
+
 /* Turns a sequence into the cheapest pattern that matches it. */
 static int seq_to_pattern(tr_ruleset *rs, const seq *q, int cased, tr_pattern *p)
 {
+    if (!cased && seq_needs_unicode_case(q)) {
+        int rc = unicode_caseless_pattern(rs, q, p);
+        if (rc != -2)
+            return rc;
+        /* a literal PCRE2 will not take (it should take any): bytes, ASCII case */
+    }
     size_t n = q->n, lo = 0, hi = n;
     int lead = n && q->v[0] == CH_STAR, trail = n > 1 && q->v[n - 1] == CH_STAR;
     if (lead)
@@ -567,6 +673,24 @@ static int cfail(cctx *c, const tr_ynode *n, const char *fmt, ...)
     return TR_ERR_FORMAT;
 }
 
+/* The ruleset keeps (and frees) every compiled expression; frees re when
+ * it cannot. */
+static int keep_regex(tr_ruleset *rs, pcre2_code *re)
+{
+    if (rs->nregexes == rs->capregexes) {
+        size_t cap = rs->capregexes ? rs->capregexes * 2 : 64;
+        pcre2_code **l = tr_realloc(rs->regexes, cap * sizeof *l);
+        if (!l) {
+            pcre2_code_free(re);
+            return TR_ERR_NOMEM;
+        }
+        rs->regexes = l;
+        rs->capregexes = cap;
+    }
+    rs->regexes[rs->nregexes++] = re;
+    return TR_OK;
+}
+
 static int add_regex(cctx *c, const tr_ynode *v, const mods *m, tr_pattern *p)
 {
     uint32_t opts = 0;
@@ -604,17 +728,8 @@ static int add_regex(cctx *c, const tr_ynode *v, const mods *m, tr_pattern *p)
         c->risk = w;
     }
     tr_ruleset *rs = c->rs;
-    if (rs->nregexes == rs->capregexes) {
-        size_t cap = rs->capregexes ? rs->capregexes * 2 : 64;
-        pcre2_code **l = tr_realloc(rs->regexes, cap * sizeof *l);
-        if (!l) {
-            pcre2_code_free(re);
-            return TR_ERR_NOMEM;
-        }
-        rs->regexes = l;
-        rs->capregexes = cap;
-    }
-    rs->regexes[rs->nregexes++] = re;
+    if (keep_regex(rs, re) != TR_OK)
+        return TR_ERR_NOMEM;
     p->kind = TR_P_REGEX;
     p->re = re;
     p->text = tr_arena_strndup(&rs->arena, v->str, v->len);
