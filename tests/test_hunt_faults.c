@@ -244,4 +244,160 @@ static void every_hunt_allocation_may_fail(void)
     tr_ruleset_destroy(rs);
 }
 
-void suite_hunt_faults(void) { RUN(every_hunt_allocation_may_fail); }
+/* ---------------------------------------------------------------- loading the rules */
+
+/* Rules that reach every part of the compiler: modifiers, wildcards,
+ * regular expressions (and values beyond ASCII, which become one),
+ * placeholders, keywords, a filter, CIDR, numbers, and a correlation. */
+static const char variety_rules[] =
+    "title: Variety\nid: 6b7f3d2a-1c4e-4f5a-9b8c-0d1e2f3a4b5c\nlevel: high\n"
+    "logsource: {product: windows, category: process_creation}\n"
+    "detection:\n"
+    "    sel_img:\n        Image|endswith: ['\\cmd.exe', '\\powershell.exe']\n"
+    "    sel_cmd:\n        CommandLine|contains|all: ['whoami', 'echo']\n"
+    "    sel_win:\n        CommandLine|windash|contains: '-enc'\n"
+    "    sel_b64:\n        CommandLine|base64offset|contains: 'IEX'\n"
+    "    sel_wide:\n        CommandLine|wide|base64offset|contains: 'Invoke'\n"
+    "    sel_re:\n        CommandLine|re|i: 'echo \\[s\\].*\\[e\\]'\n"
+    "    sel_uni:\n        CommandLine|contains: 'contraseña'\n"
+    "    sel_glob:\n        ParentImage: 'C:\\Windows\\*\\w3wp.exe'\n"
+    "    sel_ip:\n        DestinationIp|cidr: ['10.0.0.0/8', '2001:db8::/32']\n"
+    "    sel_num:\n        EventID|gte: 1\n"
+    "    sel_ph:\n        User|expand: '%Admins%'\n"
+    "    sel_ref:\n        User|fieldref: TargetUser\n"
+    "    sel_ex:\n        Hashes|exists: false\n"
+    "    keywords:\n        - 'aspnet_client'\n"
+    "    condition: (sel_img and sel_cmd) or 1 of sel_w* or sel_b64 or sel_re or sel_uni or (sel_glob and sel_num "
+    "and not sel_ex) or sel_ip or sel_ph or sel_ref or keywords\n"
+    "---\n"
+    "title: Quiet Admin Tools\nid: 7c8d9e0f-2a3b-4c5d-8e6f-1a2b3c4d5e6f\n"
+    "logsource: {product: windows, category: process_creation}\n"
+    "filter:\n    rules: [6b7f3d2a-1c4e-4f5a-9b8c-0d1e2f3a4b5c]\n    selection:\n        User: svc_backup\n"
+    "    condition: selection\n";
+
+typedef struct load_out {
+    tr_status rc;
+    size_t nrules, runnable;
+    uint64_t hits;
+    int said;   /* diagnostics that say memory ran out */
+    int errors; /* diagnostics of severity error */
+} load_out;
+
+static void count_memory_said(void *user, const tr_diag *d)
+{
+    if (strstr(d->reason, "memory"))
+        ((load_out *)user)->said++;
+    if (d->severity == TR_SEV_ERROR)
+        ((load_out *)user)->errors++;
+}
+
+typedef struct load_hunt {
+    tr_matcher *m;
+    uint64_t hits;
+} load_hunt;
+
+static void load_hit(void *user, const tr_detection *d)
+{
+    (void)d;
+    ((load_hunt *)user)->hits++;
+}
+
+static int load_batch(void *user, const tr_batch *b)
+{
+    load_hunt *h = user;
+    for (size_t i = 0; i < b->count; i++)
+        tr_matcher_event(h->m, b->events[i], load_hit, h);
+    return 0;
+}
+
+/* Loads and compiles the rules (the built-in pack too), then matches the
+ * fixture's Sysmon events with them, all with the allocator as it is. */
+static void load_once(load_out *o)
+{
+    memset(o, 0, sizeof *o);
+    tr_ruleset *rs = NULL;
+    tr_ruleset_options ro = {.on_diag = count_memory_said, .user = o};
+    if ((o->rc = tr_ruleset_create(&rs, &ro)) != TR_OK)
+        return;
+    static const char placeholders[] = "Admins: ['adm_*', 'root']\n";
+    tr_status rc[5] = {
+        tr_ruleset_add_builtin_rules(rs),
+        tr_ruleset_add_placeholders_memory(rs, "placeholders.yml", placeholders, sizeof placeholders - 1),
+        tr_ruleset_add_memory(rs, "variety.yml", variety_rules, sizeof variety_rules - 1),
+        tr_ruleset_add_memory(rs, "correlation.yml", correlation_rules, sizeof correlation_rules - 1),
+        TR_OK,
+    };
+    rc[4] = tr_ruleset_compile(rs);
+    for (size_t i = 0; i < 5; i++)
+        if (rc[i] != TR_OK && o->rc == TR_OK)
+            o->rc = rc[i];
+    if (rc[4] == TR_OK) {
+        o->nrules = tr_ruleset_count(rs);
+        for (size_t i = 0; i < o->nrules; i++)
+            o->runnable += tr_ruleset_rule(rs, i)->runnable;
+        load_hunt h = {0};
+        if (tr_matcher_create(&h.m, rs, 0) == TR_OK) {
+            tr_scan *scan;
+            tr_scan_options so = {.on_batch = load_batch, .user = &h};
+            char path[700];
+            snprintf(path, sizeof path, "%s/hf/ev/sysmon.jsonl", test_tmpdir());
+            if (tr_scan_create(&scan, &so) == TR_OK) {
+                if (tr_scan_path(scan, path) == TR_ERR_NOMEM && o->rc == TR_OK)
+                    o->rc = TR_ERR_NOMEM;
+                tr_scan_destroy(scan);
+            } else if (o->rc == TR_OK) {
+                o->rc = TR_ERR_NOMEM;
+            }
+            tr_matcher_flush(h.m, load_hit, &h);
+            tr_matcher_destroy(h.m);
+        } else if (o->rc == TR_OK) {
+            o->rc = TR_ERR_NOMEM;
+        }
+        o->hits = h.hits;
+    }
+    tr_ruleset_destroy(rs);
+}
+
+/* Every allocation of loading and compiling the rules may fail: each run
+ * either gives the rules and the detections of the run without faults, or
+ * says it did not (out of memory returned, or said of a rule). */
+static void every_rule_load_allocation_may_fail(void)
+{
+    write_fixture();
+    load_out base;
+    load_once(&base);
+    CHECK_INT(base.rc, TR_OK);
+    CHECK(base.said == 0 && base.errors == 0);
+    fprintf(stderr, "    without faults: %zu rules (%zu runnable), %llu detections\n", base.nrules, base.runnable,
+            (unsigned long long)base.hits);
+    CHECK(base.nrules > 30 && base.runnable == base.nrules && base.hits >= 3);
+    long runs = 0, said = 0, silent = 0;
+    for (long n = 1;; n++) {
+        load_out o;
+        alloc_fail_start(n);
+        load_once(&o);
+        long made = alloc_fail_stop();
+        runs++;
+        bool same = o.rc == TR_OK && o.nrules == base.nrules && o.runnable == base.runnable && o.hits == base.hits;
+        if (o.rc != TR_OK || o.said)
+            said++;
+        else if (!same) {
+            if (silent++ < 5)
+                fprintf(stderr, "    allocation %ld failed silently: %zu rules (%zu runnable), %llu hits; "
+                        "expected %zu (%zu), %llu\n", n, o.nrules, o.runnable, (unsigned long long)o.hits,
+                        base.nrules, base.runnable, (unsigned long long)base.hits);
+        }
+        CHECK(o.rc == TR_OK || o.rc == TR_ERR_NOMEM);
+        if (made < n)
+            break; /* no allocation failed: every one was tried */
+    }
+    fprintf(stderr, "    %ld runs, %ld failures said, %ld silent\n", runs, said, silent);
+    CHECK(silent == 0);
+    CHECK(runs > 100);
+}
+
+void suite_hunt_faults(void)
+{
+    RUN(every_hunt_allocation_may_fail);
+    RUN(every_rule_load_allocation_may_fail);
+}

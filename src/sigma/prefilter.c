@@ -239,8 +239,10 @@ static int group_clause(const tr_item *it, int g, litset *out)
             out->none = 1;
             return 0;
         }
-        if (set_add(out, s, len))
+        if (set_add(out, s, len)) {
+            set_free(out);
             return -1;
+        }
     }
     if (!any)
         out->none = 1;

@@ -909,8 +909,12 @@ static int compile_value(cctx *c, const tr_ynode *v, const mods *m, int keyword,
     int rc = TR_OK;
     for (size_t i = 0; i < nraw && rc == TR_OK; i++) {
         seq q = {0};
-        if (parse_sigma_string(raw[i], m->expand ? strlen(raw[i]) : v->len, &q) || seqs_add(&cur, q))
+        if (parse_sigma_string(raw[i], m->expand ? strlen(raw[i]) : v->len, &q)) {
+            tr_free(q.v); /* what was parsed before memory ran out */
             rc = TR_ERR_NOMEM;
+        } else if (seqs_add(&cur, q)) { /* it frees q */
+            rc = TR_ERR_NOMEM;
+        }
     }
     if (raw != one) {
         for (size_t i = 0; i < nraw; i++)
