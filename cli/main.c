@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     int err = errno;
     if (failed && rc == TR_EXIT_OK) { /* a command that saw its output fail has said so */
         fprintf(stderr, "traccia: writing standard output failed: %s; the output is incomplete\n",
-                err == EPIPE ? "its reader went away (broken pipe)" : strerror(err));
+                err == EPIPE ? "its reader went away (broken pipe)" : err ? strerror(err) : "a write failed");
         rc = TR_EXIT_INCOMPLETE;
     }
     return rc;
