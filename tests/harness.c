@@ -407,13 +407,13 @@ static int sigma_batch(void *user, const tr_batch *b)
     return 0;
 }
 
-static long sigma_run_events(const tr_ruleset *rs, const char *path, const char *text, tr_detection_fn fn,
-                             void *user)
+static long sigma_run_events(const tr_ruleset *rs, const char *path, const char *text, unsigned flags,
+                             tr_detection_fn fn, void *user)
 {
     sigma_run run = {0};
     run.fn = fn;
     run.user = user;
-    if (tr_matcher_create(&run.m, rs, 0) != TR_OK)
+    if (tr_matcher_create(&run.m, rs, flags) != TR_OK)
         return -1;
     tr_scan *scan;
     tr_scan_options so = {.on_batch = sigma_batch, .user = &run};
@@ -421,19 +421,21 @@ static long sigma_run_events(const tr_ruleset *rs, const char *path, const char 
         tr_matcher_destroy(run.m);
         return -1;
     }
-    if (path)
-        tr_scan_path(scan, path);
-    else
-        tr_scan_memory(scan, "events", text, strlen(text));
+    tr_status st = path ? tr_scan_path(scan, path) : tr_scan_memory(scan, "events", text, strlen(text));
     tr_matcher_flush(run.m, sigma_count, &run);
     tr_scan_destroy(scan);
     tr_matcher_destroy(run.m);
-    return run.hits;
+    return st == TR_ERR_NOMEM ? -1 : run.hits;
 }
 
 long sigma_hunt_path(const tr_ruleset *rs, const char *path, tr_detection_fn fn, void *user)
 {
-    return sigma_run_events(rs, path, NULL, fn, user);
+    return sigma_run_events(rs, path, NULL, 0, fn, user);
+}
+
+long sigma_hunt_memory(const tr_ruleset *rs, const char *events, unsigned flags)
+{
+    return sigma_run_events(rs, NULL, events, flags, NULL, NULL);
 }
 
 long sigma_hits(const char *rules, const char *events)
@@ -451,7 +453,7 @@ long sigma_hits(const char *rules, const char *events)
     if (tr_ruleset_add_logsources_memory(rs, "test-logsource", test_logsource, sizeof test_logsource - 1) == TR_OK &&
         tr_ruleset_add_memory(rs, "test-rule", rules, strlen(rules)) == TR_OK && !sigma_last_error[0] &&
         tr_ruleset_compile(rs) == TR_OK && !sigma_last_error[0])
-        hits = sigma_run_events(rs, NULL, events, NULL, NULL);
+        hits = sigma_hunt_memory(rs, events, 0);
     tr_ruleset_destroy(rs);
     return hits;
 }

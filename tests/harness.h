@@ -176,8 +176,12 @@ char *read_all(const char *path, size_t *len);
  * counted. */
 long sigma_hits(const char *rules, const char *events);
 /* The same over the file or folder at `path`, with `rules` a ruleset the
- * caller compiled; fn (may be NULL) sees each detection. */
+ * caller compiled; fn (may be NULL) sees each detection. -1 when memory
+ * ran out (creating the matcher or the scan, or scanning). */
 long sigma_hunt_path(const tr_ruleset *rs, const char *path, tr_detection_fn fn, void *user);
+/* The same over events in memory (JSON lines), with matcher flags
+ * (TR_MATCH_NO_PREFILTER). */
+long sigma_hunt_memory(const tr_ruleset *rs, const char *events, unsigned flags);
 extern char sigma_last_error[1024];
 
 void suite_util(void);

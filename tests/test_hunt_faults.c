@@ -291,25 +291,6 @@ static void count_memory_said(void *user, const tr_diag *d)
         ((load_out *)user)->errors++;
 }
 
-typedef struct load_hunt {
-    tr_matcher *m;
-    uint64_t hits;
-} load_hunt;
-
-static void load_hit(void *user, const tr_detection *d)
-{
-    (void)d;
-    ((load_hunt *)user)->hits++;
-}
-
-static int load_batch(void *user, const tr_batch *b)
-{
-    load_hunt *h = user;
-    for (size_t i = 0; i < b->count; i++)
-        tr_matcher_event(h->m, b->events[i], load_hit, h);
-    return 0;
-}
-
 /* Loads and compiles the rules (the built-in pack too), then matches the
  * fixture's Sysmon events with them, all with the allocator as it is. */
 static void load_once(load_out *o)
@@ -335,25 +316,12 @@ static void load_once(load_out *o)
         o->nrules = tr_ruleset_count(rs);
         for (size_t i = 0; i < o->nrules; i++)
             o->runnable += tr_ruleset_rule(rs, i)->runnable;
-        load_hunt h = {0};
-        if (tr_matcher_create(&h.m, rs, 0) == TR_OK) {
-            tr_scan *scan;
-            tr_scan_options so = {.on_batch = load_batch, .user = &h};
-            char path[700];
-            snprintf(path, sizeof path, "%s/hf/ev/sysmon.jsonl", test_tmpdir());
-            if (tr_scan_create(&scan, &so) == TR_OK) {
-                if (tr_scan_path(scan, path) == TR_ERR_NOMEM && o->rc == TR_OK)
-                    o->rc = TR_ERR_NOMEM;
-                tr_scan_destroy(scan);
-            } else if (o->rc == TR_OK) {
-                o->rc = TR_ERR_NOMEM;
-            }
-            tr_matcher_flush(h.m, load_hit, &h);
-            tr_matcher_destroy(h.m);
-        } else if (o->rc == TR_OK) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/hf/ev/sysmon.jsonl", test_tmpdir());
+        long hits = sigma_hunt_path(rs, path, NULL, NULL);
+        if (hits < 0 && o->rc == TR_OK)
             o->rc = TR_ERR_NOMEM;
-        }
-        o->hits = h.hits;
+        o->hits = hits < 0 ? 0 : (uint64_t)hits;
     }
     tr_ruleset_destroy(rs);
 }

@@ -57,50 +57,12 @@ static tr_ruleset *build(const char *rules, const char *placeholders, bool stric
     return rs;
 }
 
-typedef struct run {
-    tr_matcher *m;
-    long hits;
-} run;
-
-static void count_hit(void *user, const tr_detection *d)
-{
-    (void)d;
-    ((run *)user)->hits++;
-}
-
-static int run_batch(void *user, const tr_batch *b)
-{
-    run *r = user;
-    for (size_t i = 0; i < b->count; i++)
-        tr_matcher_event(r->m, b->events[i], count_hit, r);
-    return 0;
-}
-
-/* Detections of a compiled ruleset over events (JSON lines), with matcher flags. */
-static long run_events(const tr_ruleset *rs, const char *events, unsigned flags)
-{
-    run r = {0};
-    if (tr_matcher_create(&r.m, rs, flags) != TR_OK)
-        return -1;
-    tr_scan *scan;
-    tr_scan_options so = {.on_batch = run_batch, .user = &r};
-    if (tr_scan_create(&scan, &so) != TR_OK) {
-        tr_matcher_destroy(r.m);
-        return -1;
-    }
-    tr_scan_memory(scan, "events", events, strlen(events));
-    tr_matcher_flush(r.m, count_hit, &r);
-    tr_scan_destroy(scan);
-    tr_matcher_destroy(r.m);
-    return r.hits;
-}
-
 /* sigma_hits, checked against a run without the prefilter. */
 static long hits_at(const char *file, int line, const char *rules, const char *events)
 {
     long with = sigma_hits(rules, events);
     tr_ruleset *rs = build(rules, NULL, true);
-    long without = rs ? run_events(rs, events, TR_MATCH_NO_PREFILTER) : -1;
+    long without = rs ? sigma_hunt_memory(rs, events, TR_MATCH_NO_PREFILTER) : -1;
     tr_ruleset_destroy(rs);
     if (with != without) {
         char m[256];
@@ -1098,7 +1060,7 @@ static void a_bad_rule_leaves_the_others(void)
     CHECK_CONTAINS(local_error, "line 6");
     CHECK_INT(tr_ruleset_get_stats(rs)->loaded, 1);
     CHECK_INT(tr_ruleset_get_stats(rs)->failed, 1);
-    CHECK_INT(run_events(rs, "{\"A\":1}\n{\"A\":2}\n", 0), 1);
+    CHECK_INT(sigma_hunt_memory(rs, "{\"A\":1}\n{\"A\":2}\n", 0), 1);
     tr_ruleset_destroy(rs);
 }
 

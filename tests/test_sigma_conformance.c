@@ -98,25 +98,6 @@ static void conf_diag(void *user, const tr_diag *d)
         snprintf(conf_error, sizeof conf_error, "%s: %s: %s", d->path, d->where, d->reason);
 }
 
-typedef struct conf_run {
-    tr_matcher *m;
-    long hits;
-} conf_run;
-
-static void conf_count(void *user, const tr_detection *d)
-{
-    (void)d;
-    ((conf_run *)user)->hits++;
-}
-
-static int conf_batch(void *user, const tr_batch *b)
-{
-    conf_run *r = user;
-    for (size_t i = 0; i < b->count; i++)
-        tr_matcher_event(r->m, b->events[i], conf_count, r);
-    return 0;
-}
-
 /* sigma_hits with placeholders (may be NULL) and matcher flags: the
  * detections, or -1 when a rule or the placeholders did not load or a rule
  * will not run (reason in conf_error). */
@@ -134,19 +115,7 @@ static long conf_hits(const char *rules, const char *placeholders, const char *e
              TR_OK;
     ok = ok && tr_ruleset_add_memory(rs, "test-rule", rules, strlen(rules)) == TR_OK && !conf_error[0];
     ok = ok && tr_ruleset_compile(rs) == TR_OK && !conf_error[0];
-    long hits = -1;
-    conf_run r = {0};
-    if (ok && tr_matcher_create(&r.m, rs, flags) == TR_OK) {
-        tr_scan *scan;
-        tr_scan_options so = {.on_batch = conf_batch, .user = &r};
-        if (tr_scan_create(&scan, &so) == TR_OK) {
-            tr_scan_memory(scan, "events", events, strlen(events));
-            tr_matcher_flush(r.m, conf_count, &r);
-            tr_scan_destroy(scan);
-            hits = r.hits;
-        }
-        tr_matcher_destroy(r.m);
-    }
+    long hits = ok ? sigma_hunt_memory(rs, events, flags) : -1;
     tr_ruleset_destroy(rs);
     return hits;
 }
