@@ -50,6 +50,19 @@ static void scalar_field(tr_strbuf *b, const tr_event *ev, const char *name)
         tr_strbuf_puts(b, "null");
 }
 
+/* Writes the line built in b (and frees b): TR_ERR_NOMEM when building it
+ * ran out of memory, TR_ERR_IO when the write failed. */
+static tr_status write_line(FILE *out, tr_strbuf *b)
+{
+    tr_status rc = TR_OK;
+    if (tr_strbuf_failed(b))
+        rc = TR_ERR_NOMEM;
+    else if (fwrite(b->data, 1, b->len, out) != b->len)
+        rc = TR_ERR_IO;
+    tr_strbuf_free(b);
+    return rc;
+}
+
 tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
 {
     const tr_rule_info *r = d->rule;
@@ -155,13 +168,7 @@ tr_status tr_finding_write_json(FILE *out, const tr_finding *d)
     tr_strbuf_puts(&b, ",\"host\":");
     tr_strbuf_json_string(&b, d->host);
     tr_strbuf_puts(&b, "}\n");
-    tr_status rc = TR_OK;
-    if (tr_strbuf_failed(&b))
-        rc = TR_ERR_NOMEM;
-    else if (fwrite(b.data, 1, b.len, out) != b.len)
-        rc = TR_ERR_IO;
-    tr_strbuf_free(&b);
-    return rc;
+    return write_line(out, &b);
 }
 
 tr_status tr_incomplete_write_json(FILE *out, const tr_diag *d)
@@ -183,11 +190,5 @@ tr_status tr_incomplete_write_json(FILE *out, const tr_diag *d)
     tr_strbuf_puts(&b, ",\"reason\":");
     tr_strbuf_json_string(&b, d->reason);
     tr_strbuf_puts(&b, "}}\n");
-    tr_status rc = TR_OK;
-    if (tr_strbuf_failed(&b))
-        rc = TR_ERR_NOMEM;
-    else if (fwrite(b.data, 1, b.len, out) != b.len)
-        rc = TR_ERR_IO;
-    tr_strbuf_free(&b);
-    return rc;
+    return write_line(out, &b);
 }

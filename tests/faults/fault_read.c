@@ -64,6 +64,16 @@ static void note(const char *what)
     }
 }
 
+/* The mode open(2) takes after flags, when the flags say one follows. */
+#define MODE_ARG(mode, flags)                                                                      \
+    mode_t mode = 0;                                                                               \
+    if ((flags) & (O_CREAT | O_TMPFILE)) {                                                         \
+        va_list ap;                                                                                \
+        va_start(ap, flags);                                                                       \
+        mode = (mode_t)va_arg(ap, int);                                                            \
+        va_end(ap);                                                                                \
+    }
+
 static int track(int fd, const char *path)
 {
     init();
@@ -75,13 +85,7 @@ static int track(int fd, const char *path)
 int open(const char *path, int flags, ...);
 int open(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    MODE_ARG(mode, flags);
     int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     return track(real(path, flags, mode), path);
 }
@@ -89,13 +93,7 @@ int open(const char *path, int flags, ...)
 int open64(const char *path, int flags, ...);
 int open64(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    MODE_ARG(mode, flags);
     int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
     return track(real(path, flags, mode), path);
 }
@@ -103,13 +101,7 @@ int open64(const char *path, int flags, ...)
 int openat(int dir, const char *path, int flags, ...);
 int openat(int dir, const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    MODE_ARG(mode, flags);
     int (*real)(int, const char *, int, ...) = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
     return track(real(dir, path, flags, mode), path);
 }
